@@ -1,0 +1,1 @@
+"""flax-ocr: PP-OCR-style text recognition in JAX / Flax."""

@@ -1,0 +1,115 @@
+"""Image distortions in the spirit of PaddleOCR's RecAug / TIA, on grey uint8 line images."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+  """A flat, gradient, noisy or blotchy grey background, float32 in [0, 255]."""
+  base = rng.uniform(0, 255)
+  kind = rng.integers(4)
+  if kind == 0:
+    return np.full((height, width), base, np.float32)
+  if kind == 1:
+    ramp = np.linspace(0, 1, width if rng.random() < 0.5 else height, dtype=np.float32)
+    ramp = ramp[None, :] if ramp.size == width else ramp[:, None]
+    end = np.clip(base + rng.uniform(-90, 90), 0, 255)
+    return np.broadcast_to(base + (end - base) * ramp, (height, width)).astype(np.float32)
+  if kind == 2:
+    noise = rng.normal(0, rng.uniform(5, 30), (height, width)).astype(np.float32)
+    return np.clip(base + cv2.GaussianBlur(noise, (0, 0), rng.uniform(0.5, 3)), 0, 255)
+  blobs = rng.normal(0, 1, (max(2, height // 8), max(2, width // 8))).astype(np.float32)
+  blobs = cv2.resize(blobs, (width, height), interpolation=cv2.INTER_CUBIC)
+  return np.clip(base + blobs * rng.uniform(10, 50), 0, 255)
+
+
+def perspective(image: np.ndarray, rng: np.random.Generator, strength: float,
+                fill: float) -> np.ndarray:
+  """Moves each corner by up to `strength` x height (perspective and shear distortion)."""
+  h, w = image.shape
+  jitter = strength * h
+  src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+  dst = src + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32)
+  dst -= dst.min(axis=0)
+  out_w, out_h = (int(np.ceil(v)) for v in dst.max(axis=0))
+  matrix = cv2.getPerspectiveTransform(src, dst)
+  return cv2.warpPerspective(image, matrix, (max(out_w, 1), max(out_h, 1)),
+                             flags=cv2.INTER_LINEAR, borderValue=float(fill))
+
+
+def rotate(image: np.ndarray, degrees: float, fill: float) -> np.ndarray:
+  h, w = image.shape
+  matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+  cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+  new_w, new_h = int(h * sin + w * cos), int(h * cos + w * sin)
+  matrix[0, 2] += new_w / 2 - w / 2
+  matrix[1, 2] += new_h / 2 - h / 2
+  return cv2.warpAffine(image, matrix, (new_w, new_h), borderValue=float(fill))
+
+
+def curve(image: np.ndarray, rng: np.random.Generator, fill: float) -> np.ndarray:
+  """Bends the line along a sine arc of up to 12% of its height."""
+  h, w = image.shape
+  amplitude = rng.uniform(-0.12, 0.12) * h
+  phase = rng.uniform(0, np.pi)
+  xs = np.arange(w, dtype=np.float32)
+  shift = amplitude * np.sin(np.pi * xs / max(w, 1) + phase)
+  map_x = np.broadcast_to(xs, (h, w)).astype(np.float32)
+  map_y = (np.arange(h, dtype=np.float32)[:, None] + shift[None, :]).astype(np.float32)
+  return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=float(fill))
+
+
+def motion_blur(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+  size = int(rng.integers(3, 6))
+  kernel = np.zeros((size, size), np.float32)
+  kernel[size // 2, :] = 1.0 / size
+  center = (size / 2 - 0.5, size / 2 - 0.5)
+  kernel = cv2.warpAffine(kernel, cv2.getRotationMatrix2D(center, rng.uniform(0, 180), 1.0),
+                          (size, size))
+  return cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+  ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+  return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if ok else image
+
+
+def distort(image: np.ndarray, rng: np.random.Generator, fill: float) -> np.ndarray:
+  """A random mix of geometric and photometric distortions of a rendered grey line."""
+  if rng.random() < 0.4:
+    image = perspective(image, rng, rng.uniform(0.05, 0.3), fill)
+  if rng.random() < 0.15:
+    image = curve(image, rng, fill)
+  if rng.random() < 0.3:
+    image = rotate(image, rng.uniform(-3, 3), fill)
+  if rng.random() < 0.4:
+    h, w = image.shape
+    image = cv2.resize(image, (max(1, int(w * rng.uniform(0.75, 1.3))), h))
+  image = image.astype(np.float32)
+  if rng.random() < 0.2:
+    h, w = image.shape
+    ys = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+    xs = np.linspace(0, 1, w, dtype=np.float32)[None, :]
+    image *= 1.0 - rng.uniform(0.2, 0.6) * np.clip(xs * rng.uniform(-1, 1) + ys, 0, 1)
+  blur = rng.random()
+  if blur < 0.25:
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.3))
+  elif blur < 0.35:
+    image = motion_blur(image, rng)
+  if rng.random() < 0.25:
+    h, w = image.shape
+    scale = rng.uniform(0.35, 0.7)
+    small = cv2.resize(image, (max(1, int(w * scale)), max(1, int(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+  if rng.random() < 0.3:
+    image = image + rng.normal(0, rng.uniform(2, 15), image.shape)
+  if rng.random() < 0.3:
+    mean = image.mean()
+    image = (image - mean) * rng.uniform(0.5, 1.2) + mean
+  image = np.clip(image, 0, 255).astype(np.uint8)
+  if rng.random() < 0.3:
+    image = jpeg(image, int(rng.integers(20, 90)))
+  return image

@@ -1,0 +1,110 @@
+"""Synthetic text-line images of known text: system fonts, backgrounds, distortions."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import pathlib
+import zlib
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from flax_ocr.data import augment
+from flax_ocr.data.text import PRINTABLE, TextSampler
+
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+BUILTIN_FONT = "<pillow-builtin>"
+HELD_OUT_EVERY = 7  # one font family in about 7 is kept out of training
+
+
+def _glyph_bitmap(font: ImageFont.FreeTypeFont, char: str) -> bytes:
+  mask = font.getmask(char)
+  return bytes(mask.size) + bytes(np.asarray(mask, np.uint8))
+
+
+def _glyph_covers_printable(path: str) -> bool:
+  """True when every printable ASCII character has a real glyph (not the missing-glyph box)."""
+  try:
+    font = ImageFont.truetype(path, 24)
+    missing = _glyph_bitmap(font, "\uffff")
+    return all(_glyph_bitmap(font, c) != missing for c in PRINTABLE)
+  except OSError:
+    return False
+
+
+def family_of(path: str) -> str:
+  if path == BUILTIN_FONT:
+    return "Aileron"
+  return ImageFont.truetype(path, 12).getname()[0]
+
+
+def is_held_out(family: str) -> bool:
+  return zlib.crc32(family.encode()) % HELD_OUT_EVERY == 0
+
+
+@functools.cache
+def system_fonts() -> tuple[str, ...]:
+  """TrueType / OpenType fonts on this machine that draw all of printable ASCII."""
+  paths = set()
+  for folder in FONT_DIRS:
+    root = pathlib.Path(folder).expanduser()
+    if root.is_dir():
+      paths.update(str(p) for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
+  return tuple(sorted(p for p in paths if _glyph_covers_printable(p)))
+
+
+def fonts_for(split: str) -> tuple[str, ...]:
+  """Fonts of the 'train' or 'heldout' split; Pillow's built-in font when none are installed."""
+  fonts = [p for p in system_fonts() if is_held_out(family_of(p)) == (split == "heldout")]
+  return tuple(fonts) or (BUILTIN_FONT,)
+
+
+@functools.lru_cache(maxsize=512)
+def _load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+  if path == BUILTIN_FONT:
+    return ImageFont.load_default(size)
+  return ImageFont.truetype(path, size)
+
+
+@dataclasses.dataclass
+class LineRenderer:
+  """Renders text as a grey uint8 line image; the same (seed, index) always gives the same line."""
+
+  fonts: tuple[str, ...]
+  seed: int = 0
+  distortions: bool = True
+  sampler: TextSampler = dataclasses.field(default_factory=TextSampler)
+
+  def rng(self, index: int) -> np.random.Generator:
+    return np.random.default_rng([self.seed, index])
+
+  def sample(self, index: int) -> tuple[np.ndarray, str]:
+    """The `index`-th line of this renderer's stream: (image, text)."""
+    rng = self.rng(index)
+    text = self.sampler(rng)
+    return self.render(text, rng), text
+
+  def render(self, text: str, rng: np.random.Generator) -> np.ndarray:
+    font = _load_font(self.fonts[rng.integers(len(self.fonts))], int(rng.integers(26, 44)))
+    left, top, right, bottom = font.getbbox(text)
+    ascent, descent = font.getmetrics()
+    text_h = max(bottom, ascent + descent) - min(top, 0)
+    pad_x = int(rng.uniform(0.0, 0.6) * text_h) + 1
+    pad_top = int(rng.uniform(0.0, 0.35) * text_h) + 1
+    pad_bottom = int(rng.uniform(0.0, 0.35) * text_h) + 1
+    width = right - min(left, 0) + 2 * pad_x
+    height = text_h + pad_top + pad_bottom
+
+    canvas = augment.background(rng, height, width)
+    ink = rng.uniform(0, 255)
+    while abs(ink - canvas.mean()) < 70:
+      ink = rng.uniform(0, 255)
+    mask = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(mask).text((pad_x - min(left, 0), pad_top - min(top, 0)), text, font=font,
+                              fill=255)
+    alpha = np.asarray(mask, np.float32) / 255.0
+    image = (canvas * (1 - alpha) + ink * alpha).astype(np.uint8)
+    if not self.distortions:
+      return image
+    return augment.distort(image, rng, fill=float(np.median(canvas)))

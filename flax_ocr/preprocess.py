@@ -1,0 +1,83 @@
+"""The one resize / pad / normalise step, shared by training and inference."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import cv2
+import numpy as np
+
+
+class ImageError(ValueError):
+  """An image that cannot be read; the message names the file and the problem."""
+
+
+def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
+  """Decodes encoded image bytes (PNG, JPEG, ...) keeping depth and channels."""
+  if not data:
+    raise ImageError(f"{name}: empty file")
+  image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+  if image is None:
+    raise ImageError(f"{name}: not a readable image")
+  return image
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+  """Reads an image file as stored (grey, BGR or BGRA; 8 or 16 bit)."""
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except OSError as e:
+    raise ImageError(f"{path}: {e.strerror or e}") from None
+  return decode_image(data, str(path))
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+  """Grey uint8 from grey, BGR or BGRA images of 8 or 16 bits (alpha over white)."""
+  image = np.asarray(image)
+  if image.dtype == np.uint16:
+    image = (image >> 8).astype(np.uint8)
+  elif image.dtype != np.uint8:
+    image = np.clip(image, 0, 255).astype(np.uint8)
+  if image.ndim == 3 and image.shape[2] == 1:
+    image = image[:, :, 0]
+  if image.ndim == 2:
+    return image
+  if image.ndim != 3 or image.shape[2] not in (3, 4):
+    raise ImageError(f"unsupported image shape {image.shape}")
+  if image.shape[2] == 4:
+    alpha = image[:, :, 3:4].astype(np.float32) / 255.0
+    image = (image[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+  return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def pick_bucket(width: int, buckets: tuple[int, ...]) -> int:
+  """The narrowest bucket that holds `width`; the widest one when none does."""
+  for bucket in sorted(buckets):
+    if width <= bucket:
+      return bucket
+  return max(buckets)
+
+
+def resized_width(shape: tuple[int, ...], height: int, max_width: int) -> int:
+  """Width of a line image scaled to `height` with its aspect ratio, capped at `max_width`."""
+  h, w = shape[:2]
+  return int(min(max_width, max(1, math.ceil(w * height / max(h, 1)))))
+
+
+def prepare_line(image: np.ndarray, height: int, buckets: tuple[int, ...]):
+  """Scales a line image to `height` (aspect kept), normalises to [-1, 1], pads to its bucket.
+
+  Returns (array [height, bucket] float32, valid width in pixels).
+  """
+  gray = to_gray(image)
+  if gray.size == 0:
+    raise ImageError("empty image")
+  width = resized_width(gray.shape, height, max(buckets))
+  bucket = pick_bucket(width, buckets)
+  resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA
+                       if gray.shape[0] > height else cv2.INTER_LINEAR)
+  out = np.zeros((height, bucket), np.float32)
+  out[:, :width] = resized.astype(np.float32) / 127.5 - 1.0
+  return out, width

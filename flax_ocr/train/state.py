@@ -1,0 +1,45 @@
+"""The training state: everything a step reads and writes, as one pytree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+from flax import nnx
+import jax.numpy as jnp
+import optax
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jnp.ndarray
+  params: nnx.State
+  batch_stats: nnx.State
+  opt_state: Any
+
+  @classmethod
+  def create(cls, model: nnx.Module, tx: optax.GradientTransformation):
+    """Splits `model` into its static graph and the state; returns (graphdef, TrainState)."""
+    graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
+    return graphdef, cls(step=jnp.zeros((), jnp.int32), params=params,
+                         batch_stats=batch_stats, opt_state=tx.init(params))
+
+
+def make_optimizer(train_config) -> optax.GradientTransformation:
+  """AdamW with linear warmup, cosine decay and global-norm gradient clipping."""
+  schedule = optax.warmup_cosine_decay_schedule(
+      init_value=0.0, peak_value=train_config.learning_rate,
+      warmup_steps=train_config.warmup_steps, decay_steps=max(train_config.num_steps, 1),
+      end_value=train_config.learning_rate * 0.01)
+  return optax.chain(
+      optax.clip_by_global_norm(train_config.grad_clip),
+      optax.adamw(schedule, weight_decay=train_config.weight_decay))
+
+
+def model_from_state(graphdef, state: TrainState, train: bool = False) -> nnx.Module:
+  model = nnx.merge(graphdef, state.params, state.batch_stats)
+  if train:
+    model.train()
+  else:
+    model.eval()
+  return model

@@ -1,0 +1,128 @@
+"""The per-replica train step, and the two ways to run it data-parallel: pmap and shard_map.
+
+`train_step` sees one replica's share of the global batch; collectives over the axis
+`BATCH_AXIS` make every replica end with the same parameters. `DataParallel` runs it under
+`jax.pmap` or under `jax.jit(jax.shard_map(...))` on a 1-D mesh over all devices of all hosts.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+from jax import lax
+import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec as P
+import numpy as np
+import optax
+from flax import nnx
+
+from flax_ocr.ctc import ctc_loss, greedy_decode
+from flax_ocr.models.backbones import BATCH_AXIS
+from flax_ocr.train.state import TrainState, model_from_state
+
+PARALLEL_MODES = ("pmap", "shard_map")
+
+
+def frame_lengths(frame_paddings):
+  return (1.0 - frame_paddings).sum(-1).astype(jnp.int32)
+
+
+def train_step(state: TrainState, batch, *, graphdef, tx, axis_name=BATCH_AXIS):
+  """One optimizer step on this replica's batch; returns (new state, global metric sums).
+
+  batch: image [b, H, W], frame_paddings [b, T], labels [b, S], label_paddings [b, S],
+  valid [b] (0 for records that could not be read or pad a short batch).
+  """
+
+  def loss_fn(params, batch_stats):
+    model = nnx.merge(graphdef, params, batch_stats, copy=True)
+    model.train()
+    logits = model(batch["image"], frame_lengths(batch["frame_paddings"]))
+    per_sample, fits = ctc_loss(logits, batch["frame_paddings"], batch["labels"],
+                                batch["label_paddings"])
+    used = fits & (batch["valid"] > 0)
+    loss_sum = jnp.where(used, per_sample, 0.0).sum()
+    # Normalise by the mean count of usable samples per replica, so that after pmean every
+    # usable sample of the global batch weighs the same, however they are spread.
+    mean_used = lax.pmean(used.sum().astype(jnp.float32), axis_name)
+    loss = loss_sum / jnp.maximum(mean_used, 1.0)
+    return loss, (nnx.state(model, nnx.BatchStat), loss_sum, used, fits)
+
+  grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+  (_, (batch_stats, loss_sum, used, fits)), grads = grad_fn(state.params, state.batch_stats)
+  grads = lax.pmean(grads, axis_name)
+  updates, opt_state = tx.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  valid = batch["valid"] > 0
+  metrics = lax.psum({
+      "loss_sum": loss_sum,
+      "used": used.sum(),
+      "dropped_infeasible": (valid & ~fits).sum(),
+  }, axis_name)
+  metrics["grad_norm"] = optax.global_norm(grads)
+  new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
+                            opt_state=opt_state)
+  return new_state, metrics
+
+
+class DataParallel:
+  """Runs `train_step` over every device of every process, by pmap or by shard_map.
+
+  Each process passes its own share of the global batch (global batch / process count rows)
+  and gets back metrics that are the same on every process.
+  """
+
+  def __init__(self, mode: str, graphdef, tx, devices=None):
+    if mode not in PARALLEL_MODES:
+      raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {mode!r}")
+    self.mode = mode
+    self.devices = list(devices or jax.devices())
+    self.local_devices = [d for d in self.devices if d.process_index == jax.process_index()]
+    step = functools.partial(train_step, graphdef=graphdef, tx=tx, axis_name=BATCH_AXIS)
+    if mode == "pmap":
+      self._step = jax.pmap(step, axis_name=BATCH_AXIS, devices=self.devices,
+                            donate_argnums=0)
+    else:
+      self.mesh = jax.make_mesh((len(self.devices),), (BATCH_AXIS,), devices=self.devices)
+      # check_vma=False keeps pmap's semantics for collectives (and their transposes), so
+      # the very same per-replica function runs unchanged under both.
+      self._step = jax.jit(jax.shard_map(step, mesh=self.mesh, in_specs=(P(), P(BATCH_AXIS)),
+                                         out_specs=(P(), P()), check_vma=False),
+                           donate_argnums=0)
+
+  def replicate(self, tree):
+    """Host arrays (the same on every process) -> a copy on every device."""
+    if self.mode == "pmap":
+      n = len(self.local_devices)
+      return jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], n, axis=0), tree)
+    sharding = NamedSharding(self.mesh, P())
+    return jax.tree.map(
+        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), tree)
+
+  def shard_batch(self, local_batch):
+    """This process's rows of the global batch -> arrays split over the devices."""
+    if self.mode == "pmap":
+      n = len(self.local_devices)
+      return jax.tree.map(lambda x: x.reshape((n, x.shape[0] // n) + x.shape[1:]), local_batch)
+    sharding = NamedSharding(self.mesh, P(BATCH_AXIS))
+    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, x),
+                        local_batch)
+
+  def unreplicate(self, tree):
+    """One host copy of replicated arrays (state or metrics)."""
+    if self.mode == "pmap":
+      return jax.device_get(jax.tree.map(lambda x: x[0], tree))
+    return jax.device_get(jax.tree.map(lambda x: x.addressable_data(0), tree))
+
+  def __call__(self, state, batch):
+    return self._step(state, self.shard_batch(batch))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def predict(graphdef, params, batch_stats, images, frame_paddings):
+  """Greedy-decoded predictions of a model in eval mode, for one device."""
+  model = nnx.merge(graphdef, params, batch_stats)
+  model.eval()
+  logits = model(images, frame_lengths(frame_paddings))
+  return greedy_decode(logits, frame_paddings)

@@ -17,9 +17,9 @@ import numpy as np
 import optax
 from flax import nnx
 
-from flax_ocr.ctc import ctc_loss, greedy_decode
+from flax_ocr.ctc import ctc_loss
 from flax_ocr.models.backbones import BATCH_AXIS
-from flax_ocr.train.state import TrainState, model_from_state
+from flax_ocr.train.state import TrainState
 
 PARALLEL_MODES = ("pmap", "shard_map")
 
@@ -81,6 +81,8 @@ class DataParallel:
     self.local_devices = [d for d in self.devices if d.process_index == jax.process_index()]
     step = functools.partial(train_step, graphdef=graphdef, tx=tx, axis_name=BATCH_AXIS)
     if mode == "pmap":
+      self._pmap_sharding = NamedSharding(
+          jax.sharding.Mesh(np.array(self.local_devices), (BATCH_AXIS,)), P(BATCH_AXIS))
       self._step = jax.pmap(step, axis_name=BATCH_AXIS, devices=self.devices,
                             donate_argnums=0)
     else:
@@ -95,7 +97,11 @@ class DataParallel:
     """Host arrays (the same on every process) -> a copy on every device."""
     if self.mode == "pmap":
       n = len(self.local_devices)
-      return jax.tree.map(lambda x: np.repeat(np.asarray(x)[None], n, axis=0), tree)
+
+      def put(x):
+        stacked = np.repeat(np.asarray(x)[None], n, axis=0)
+        return jax.device_put(stacked, self._pmap_sharding)
+      return jax.tree.map(put, tree)
     sharding = NamedSharding(self.mesh, P())
     return jax.tree.map(
         lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), tree)
@@ -117,12 +123,3 @@ class DataParallel:
 
   def __call__(self, state, batch):
     return self._step(state, self.shard_batch(batch))
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def predict(graphdef, params, batch_stats, images, frame_paddings):
-  """Greedy-decoded predictions of a model in eval mode, for one device."""
-  model = nnx.merge(graphdef, params, batch_stats)
-  model.eval()
-  logits = model(images, frame_lengths(frame_paddings))
-  return greedy_decode(logits, frame_paddings)

@@ -1,0 +1,22 @@
+"""Tiny run that checks the whole training path in under a minute on a CPU.
+
+  python train.py --config configs/debug.py --workdir /tmp/flax_ocr_debug
+"""
+
+from configs import crnn_lite
+
+
+def get_config():
+  config = crnn_lite.get_config()
+  config.model.hidden = 32
+  config.data.buckets = (64, 128)
+  config.data.max_label_length = 24
+  config.data.train.update({"render_count": 256, "max_chars": 8})
+  config.data.eval.update({"render_count": 32, "max_chars": 8})
+  config.train.batch_size = 8
+  config.train.num_steps = 20
+  config.train.warmup_steps = 5
+  config.train.log_every = 10
+  config.train.eval_every = 20
+  config.train.checkpoint_every = 10
+  return config

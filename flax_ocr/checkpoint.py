@@ -1,0 +1,159 @@
+"""Checkpoints that carry their config and dictionary, so inference needs nothing else.
+
+Training checkpoints are orbax (written to a temporary folder and renamed: never half-written):
+`WORKDIR/checkpoints/<step>` keeps the latest ones, `WORKDIR/best/<step>` the best by eval
+accuracy. Each holds `model` (params, batch stats), `train` (step, optimizer state) and
+`meta` (config, dictionary) items. A shipped model is an export folder: `model.npz` (fp16 or
+bf16 arrays, loaded with allow_pickle=False) and `model.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import jax
+import ml_collections
+import numpy as np
+import orbax.checkpoint as ocp
+from flax import nnx
+
+from flax_ocr.charset import Charset
+from flax_ocr.models import build_model
+
+LATEST, BEST = "checkpoints", "best"
+
+
+class CheckpointError(ValueError):
+  """No usable model at a path; the message names it."""
+
+
+def metadata(config, charset: Charset) -> dict:
+  return {"config": json.loads(config.to_json()), "dictionary": list(charset.chars)}
+
+
+class Checkpoints:
+  """The latest and the best checkpoints of one training run."""
+
+  def __init__(self, workdir: str | os.PathLike, keep: int = 2):
+    workdir = pathlib.Path(workdir).absolute()
+    self.latest = ocp.CheckpointManager(
+        workdir / LATEST, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+    self.best = ocp.CheckpointManager(
+        workdir / BEST, options=ocp.CheckpointManagerOptions(
+            max_to_keep=1, create=True, best_fn=lambda metrics: metrics["acc"],
+            best_mode="max"))
+
+  @staticmethod
+  def _items(state, meta):
+    return ocp.args.Composite(
+        model=ocp.args.StandardSave({"params": state.params, "batch_stats": state.batch_stats}),
+        train=ocp.args.StandardSave({"step": state.step, "opt_state": state.opt_state}),
+        meta=ocp.args.JsonSave(meta))
+
+  def save(self, step: int, state, meta: dict, eval_metrics: dict | None = None):
+    """Saves `state` (host arrays) as the latest; also as the best when eval metrics improve."""
+    self.latest.save(step, args=self._items(state, meta), force=True)
+    if eval_metrics is not None:
+      self.best.save(step, args=self._items(state, meta), metrics=eval_metrics, force=True)
+
+  def restore_latest(self, abstract_state):
+    """The latest saved state shaped like `abstract_state`, or None when there is none."""
+    step = self.latest.latest_step()
+    if step is None:
+      return None
+    restored = self.latest.restore(step, args=ocp.args.Composite(
+        model=ocp.args.StandardRestore({"params": abstract_state.params,
+                                        "batch_stats": abstract_state.batch_stats}),
+        train=ocp.args.StandardRestore({"step": abstract_state.step,
+                                        "opt_state": abstract_state.opt_state})))
+    return abstract_state.replace(step=restored.train["step"], **restored.model,
+                                  opt_state=restored.train["opt_state"])
+
+  def wait(self):
+    self.latest.wait_until_finished()
+    self.best.wait_until_finished()
+
+  def close(self):
+    self.latest.close()
+    self.best.close()
+
+
+def _array_name(kind: str, tree_path) -> str:
+  return "/".join([kind] + [str(getattr(p, "key", getattr(p, "idx", p))) for p in tree_path])
+
+
+def export_model(directory: str | os.PathLike, model: nnx.Module, meta: dict,
+                 dtype: str = "float16"):
+  """Writes the weights (in `dtype`) and metadata of `model` for shipping."""
+  directory = pathlib.Path(directory)
+  directory.mkdir(parents=True, exist_ok=True)
+  flat = {}
+  for kind, state in (("params", nnx.state(model, nnx.Param)),
+                      ("batch_stats", nnx.state(model, nnx.BatchStat))):
+    for path, value in jax.tree_util.tree_leaves_with_path(state.to_pure_dict()):
+      flat[_array_name(kind, path)] = np.asarray(value).astype(dtype)
+  tmp = directory / "model.npz.tmp"
+  with open(tmp, "wb") as f:
+    np.savez(f, **flat)
+  os.replace(tmp, directory / "model.npz")
+  (directory / "model.json").write_text(json.dumps({**meta, "dtype": dtype}, indent=1))
+
+
+def _model_from_meta(meta: dict):
+  config = ml_collections.ConfigDict(meta["config"])
+  charset = Charset(tuple(meta["dictionary"]))
+  return build_model(config.model, charset.num_classes), charset, config
+
+
+def _load_export(directory: pathlib.Path):
+  meta = json.loads((directory / "model.json").read_text())
+  model, charset, config = _model_from_meta(meta)
+  with np.load(directory / "model.npz", allow_pickle=False) as arrays:
+    for kind, var_type in (("params", nnx.Param), ("batch_stats", nnx.BatchStat)):
+      state = nnx.state(model, var_type)
+      pure = state.to_pure_dict()
+      paths = jax.tree_util.tree_leaves_with_path(pure)
+      values = []
+      for path, like in paths:
+        key = _array_name(kind, path)
+        if key not in arrays:
+          raise CheckpointError(f"{directory / 'model.npz'}: missing array {key}")
+        values.append(np.asarray(arrays[key], np.float32).reshape(like.shape))
+      nnx.replace_by_pure_dict(state, jax.tree.unflatten(jax.tree.structure(pure), values))
+      nnx.update(model, state)
+  return model, charset, config
+
+
+def _load_orbax(manager_dir: pathlib.Path):
+  with ocp.CheckpointManager(manager_dir) as manager:
+    step = manager.latest_step() if manager_dir.name != BEST else manager.best_step()
+    if step is None:
+      raise CheckpointError(f"{manager_dir}: no checkpoint in this folder")
+    meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+    model, charset, config = _model_from_meta(meta)
+    abstract = {"params": nnx.state(model, nnx.Param),
+                "batch_stats": nnx.state(model, nnx.BatchStat)}
+    restored = manager.restore(step, args=ocp.args.Composite(
+        model=ocp.args.StandardRestore(abstract))).model
+  nnx.update(model, restored["params"], restored["batch_stats"])
+  return model, charset, config
+
+
+def load_model(path: str | os.PathLike):
+  """(model in eval mode, charset, config) from an export folder, a training workdir (its best
+  checkpoint, else its latest) or a checkpoint-manager folder."""
+  path = pathlib.Path(path).absolute()
+  if (path / "model.npz").is_file():
+    model, charset, config = _load_export(path)
+  elif (path / BEST).is_dir() and any((path / BEST).iterdir()):
+    model, charset, config = _load_orbax(path / BEST)
+  elif (path / LATEST).is_dir():
+    model, charset, config = _load_orbax(path / LATEST)
+  elif path.is_dir() and any(p.name.isdigit() for p in path.iterdir()):
+    model, charset, config = _load_orbax(path)
+  else:
+    raise CheckpointError(f"{path}: not a model export, training workdir or checkpoint folder")
+  model.eval()
+  return model, charset, config

@@ -1,0 +1,126 @@
+"""A tfds dataset of text lines (array_record, no TensorFlow), from label files or the renderer.
+
+Images are stored encoded (PNG / JPEG bytes) next to their label and size, so a reader can plan
+width buckets from the sizes without decoding a single image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import pathlib
+
+import cv2
+import numpy as np
+import tensorflow_datasets as tfds
+
+from flax_ocr.charset import Charset
+from flax_ocr.data.labelfile import read_label_file
+from flax_ocr.data.render import LineRenderer, fonts_for
+from flax_ocr.data.text import TextSampler
+from flax_ocr.preprocess import ImageError, decode_image, load_image
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class OcrLinesConfig(tfds.core.BuilderConfig):
+  """What goes into one dataset: label files and/or `render_count` synthetic lines."""
+
+  label_files: tuple[str, ...] = ()
+  render_count: int = 0
+  render_seed: int = 0
+  render_fonts: str = "train"  # "train" or "heldout" font families
+  render_distortions: bool = True
+  max_chars: int = 24
+  dictionary: tuple[str, ...] = ()  # characters labels may use; empty = anything
+  skip_unknown_chars: bool = False  # else a label outside the dictionary is an error
+  workers: int = 2
+
+
+_worker_renderer: LineRenderer | None = None
+
+
+def _init_render_worker(config: OcrLinesConfig):
+  global _worker_renderer
+  _worker_renderer = LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
+                                  distortions=config.render_distortions,
+                                  sampler=TextSampler(config.max_chars))
+
+
+def _render_example(index: int):
+  image, text = _worker_renderer.sample(index)
+  ok, png = cv2.imencode(".png", image)
+  assert ok
+  return index, {"image": png.tobytes(), "label": text, "height": image.shape[0],
+                 "width": image.shape[1], "source": f"render:{index}"}
+
+
+class OcrLines(tfds.core.GeneratorBasedBuilder):
+  """Text-line images with their transcription."""
+
+  VERSION = tfds.core.Version("1.0.0")
+
+  def _info(self):
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description="Text-line images (encoded bytes) with labels, sizes and origin.",
+        features=tfds.features.FeaturesDict({
+            "image": tfds.features.Scalar(dtype=np.object_),
+            "label": tfds.features.Text(),
+            "height": np.int32,
+            "width": np.int32,
+            "source": tfds.features.Text(),
+        }))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    return {"train": self._generate_examples()}
+
+  def _generate_examples(self):
+    config: OcrLinesConfig = self.builder_config
+    charset = Charset(config.dictionary) if config.dictionary else None
+    skipped = {"unreadable": 0, "unknown_chars": 0, "bad_lines": 0}
+    for label_file in config.label_files:
+      records, bad = read_label_file(label_file, skip_bad_lines=True)
+      for message in bad:
+        log.warning("skipped %s", message)
+      skipped["bad_lines"] += len(bad)
+      for record in records:
+        if charset is not None and charset.unknown(record.label):
+          message = f"{record.source}: label has characters not in the dictionary: " \
+                    f"{charset.unknown(record.label)!r}"
+          if not config.skip_unknown_chars:
+            raise ValueError(message)
+          log.warning("skipped %s", message)
+          skipped["unknown_chars"] += 1
+          continue
+        try:
+          image = load_image(record.image_path)
+          data = record.image_path.read_bytes()
+        except ImageError as e:
+          log.warning("skipped %s: %s", record.source, e)
+          skipped["unreadable"] += 1
+          continue
+        yield record.source, {"image": data, "label": record.label, "height": image.shape[0],
+                              "width": image.shape[1], "source": record.source}
+    if config.render_count:
+      ctx = multiprocessing.get_context("spawn")
+      with ctx.Pool(config.workers, _init_render_worker, (config,)) as pool:
+        yield from pool.imap_unordered(_render_example, range(config.render_count),
+                                       chunksize=64)
+    if any(skipped.values()):
+      log.warning("%s: skipped %s", config.name, skipped)
+
+
+def build_dataset(config: OcrLinesConfig, data_dir: str | pathlib.Path):
+  """Builds the dataset once (later calls reuse it) and returns its random-access source."""
+  builder = OcrLines(config=config, data_dir=str(data_dir), file_format="array_record")
+  builder.download_and_prepare()
+  return builder.as_data_source(split="train")
+
+
+def decode_record(record) -> tuple[np.ndarray, str]:
+  """(image as stored, label) of a dataset record; ImageError when its bytes are corrupt."""
+  return decode_image(record["image"], record["source"].decode()), record["label"].decode()

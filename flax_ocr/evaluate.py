@@ -1,0 +1,95 @@
+"""Scores a recognizer on labelled line images.
+
+  python -m flax_ocr.evaluate --checkpoint DIR --data DIR_WITH_labels.tsv --json OUT.json
+
+prints a table of acc / norm_edit_dis / CER (as-is, case-insensitive, alphanumeric) and writes
+{"metrics": {...}, "predictions": [{"file", "label", "pred", "confidence"}]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import tqdm
+
+from flax_ocr.data.labelfile import LabelFileError, read_label_file
+from flax_ocr.metrics import recognition_metrics
+from flax_ocr.preprocess import ImageError, load_image
+
+
+def evaluate(recognizer, samples, batch_size: int = 256, progress: bool = False):
+  """samples: (name, image or exception, label). Unreadable images count as wrong (empty
+  prediction) and are reported. Returns (metrics, predictions)."""
+  predictions = []
+  chunk = []
+
+  def flush():
+    readable = [s for s in chunk if not isinstance(s[1], Exception)]
+    results = iter(recognizer.recognize([image for _, image, _ in readable]))
+    for name, image, label in chunk:
+      if isinstance(image, Exception):
+        print(f"warning: {image}", file=sys.stderr)
+        pred, confidence = "", 0.0
+      else:
+        pred, confidence = next(results)
+      predictions.append({"file": name, "label": label, "pred": pred,
+                          "confidence": round(confidence, 5)})
+    chunk.clear()
+
+  for sample in tqdm.tqdm(samples, disable=not progress, desc="evaluate"):
+    chunk.append(sample)
+    if len(chunk) == batch_size:
+      flush()
+  flush()
+  metrics = recognition_metrics([p["pred"] for p in predictions],
+                                [p["label"] for p in predictions])
+  return metrics, predictions
+
+
+def label_file_samples(path):
+  records, bad = read_label_file(path, skip_bad_lines=True)
+  for message in bad:
+    print(f"warning: skipped {message}", file=sys.stderr)
+  for record in records:
+    try:
+      image = load_image(record.image_path)
+    except ImageError as e:
+      image = e
+    yield record.image_path.name, image, record.label
+
+
+def print_table(metrics: dict[str, float], title: str):
+  print(f"{title}: {int(metrics['count'])} images")
+  print(f"{'variant':<20}{'acc':>10}{'norm_edit_dis':>16}{'cer':>10}")
+  for suffix, name in (("", "as-is"), ("_case_insensitive", "case-insensitive"),
+                       ("_alphanumeric", "alphanumeric")):
+    print(f"{name:<20}{metrics['acc' + suffix]:>10.4f}{metrics['norm_edit_dis' + suffix]:>16.4f}"
+          f"{metrics['cer' + suffix]:>10.4f}")
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--checkpoint", help="export folder, training workdir or checkpoint "
+                      "folder (default: the shipped English model)")
+  parser.add_argument("--data", required=True, help="label file, or folder with labels.tsv")
+  parser.add_argument("--json", help="write metrics and predictions here")
+  parser.add_argument("--batch_size", type=int, default=64)
+  args = parser.parse_args(argv)
+  from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  try:
+    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size)
+    metrics, predictions = evaluate(recognizer, label_file_samples(args.data), progress=True)
+  except (LabelFileError, ValueError, FileNotFoundError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print_table(metrics, args.data)
+  if args.json:
+    with open(args.json, "w", encoding="utf-8") as f:
+      json.dump({"metrics": metrics, "predictions": predictions}, f, indent=1)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,142 @@
+"""train_and_evaluate(config, workdir): data, model, parallel steps, metrics, checkpoints, resume."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import time
+
+import jax
+import numpy as np
+import tensorboardX
+import tqdm
+from flax import nnx
+
+from flax_ocr.charset import Charset
+from flax_ocr.checkpoint import Checkpoints, metadata
+from flax_ocr.data.datasets import open_dataset
+from flax_ocr.data.loader import BatchAssembler, TrainPlan, record_buckets, train_iterator
+from flax_ocr.data.tfds_builder import decode_record
+from flax_ocr.distributed import barrier
+from flax_ocr.evaluate import evaluate
+from flax_ocr.models import build_model
+from flax_ocr.recognizer import TextRecognizer
+from flax_ocr.train.state import TrainState, make_optimizer
+from flax_ocr.train.step import DataParallel
+
+log = logging.getLogger(__name__)
+
+
+def dataset_samples(source):
+  """(name, image or the error that prevented reading it, label) of every record."""
+  for i in range(len(source)):
+    record = source[i]
+    try:
+      image, label = decode_record(record)
+      yield record["source"].decode(), image, label
+    except ValueError as e:
+      yield record["source"].decode(), e, record["label"].decode()
+
+
+class MetricSums:
+  """Adds per-step metric sums between two log lines."""
+
+  def __init__(self):
+    self.sums, self.steps, self.start = {}, 0, time.time()
+
+  def add(self, metrics):
+    for key, value in metrics.items():
+      self.sums[key] = self.sums.get(key, 0.0) + float(value)
+    self.steps += 1
+
+  def summary(self, global_batch: int) -> dict[str, float]:
+    elapsed = max(time.time() - self.start, 1e-9)
+    return {
+        "loss": self.sums["loss_sum"] / max(self.sums["used"], 1.0),
+        "grad_norm": self.sums["grad_norm"] / max(self.steps, 1),
+        "dropped_infeasible": self.sums["dropped_infeasible"],
+        "samples_per_s": self.steps * global_batch / elapsed,
+    }
+
+
+def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
+  """Trains (resuming from `workdir` when it holds a checkpoint); returns the last eval metrics."""
+  workdir = pathlib.Path(workdir).absolute()
+  is_main = jax.process_index() == 0
+  charset = Charset.from_file(config.dictionary, config.use_space)
+  data_dir = config.data.get("dir") or workdir / "data"
+  train_source = open_dataset("train", config.data.train, charset, config.data, data_dir)
+  eval_source = open_dataset("eval", config.data.eval, charset, config.data, data_dir)
+  assembler_args = dict(charset=charset, height=config.model.height,
+                        buckets=tuple(config.data.buckets),
+                        max_label_length=config.data.max_label_length)
+
+  model = build_model(config.model, charset.num_classes, seed=config.seed)
+  tx = make_optimizer(config.train)
+  graphdef, state = TrainState.create(model, tx)
+  checkpoints = Checkpoints(workdir)
+  restored = checkpoints.restore_latest(state)
+  if restored is not None:
+    state = restored
+    log.info("resumed from step %d", int(state.step))
+  start_step, num_steps = int(state.step), config.train.num_steps
+
+  parallel = DataParallel(config.train.parallel, graphdef, tx)
+  global_batch = config.train.batch_size * jax.device_count()
+  plan = TrainPlan(record_buckets(train_source, config.model.height, tuple(config.data.buckets)),
+                   global_batch, config.seed)
+  batches = train_iterator(plan, BatchAssembler(train_source, **assembler_args), start_step,
+                           num_steps, jax.process_index(), jax.process_count(),
+                           threads=config.data.get("loader_threads", 2))
+  meta = metadata(config, charset)
+  writer = tensorboardX.SummaryWriter(str(workdir / "tensorboard")) if is_main else None
+  if is_main:
+    log.info("%d devices on %d processes, global batch %d, %d steps per epoch, parallel=%s",
+             jax.device_count(), jax.process_count(), global_batch, plan.steps_per_epoch,
+             parallel.mode)
+
+  device_state = parallel.replicate(state)
+  sums, eval_metrics, unreadable = MetricSums(), {}, 0
+  progress = tqdm.tqdm(range(start_step, num_steps), initial=start_step, total=num_steps,
+                       disable=not is_main, desc="train", dynamic_ncols=True)
+  for step in progress:
+    batch = next(batches)
+    for message in batch["unreadable"]:
+      log.warning("skipped %s", message)
+    unreadable += len(batch["unreadable"])
+    device_state, metrics = parallel(device_state, batch["arrays"])
+    # Fetching the metrics waits for the step: queuing many multi-device steps on fake CPU
+    # devices can deadlock XLA's collectives.
+    sums.add(parallel.unreplicate(metrics))
+    done = step + 1
+    if done % config.train.log_every == 0 or done == num_steps:
+      summary = sums.summary(global_batch) | {"unreadable_records": unreadable}
+      sums = MetricSums()
+      progress.set_postfix(loss=f"{summary['loss']:.3f}")
+      if is_main:
+        tqdm.tqdm.write(f"step {done}: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.items()))
+        for key, value in summary.items():
+          writer.add_scalar(f"train/{key}", value, done)
+    evaluate_now = done % config.train.eval_every == 0 or done == num_steps
+    checkpoint_now = done % config.train.checkpoint_every == 0 or done == num_steps
+    if evaluate_now or checkpoint_now:
+      host_state = parallel.unreplicate(device_state)
+    if evaluate_now:
+      recognizer = TextRecognizer(model=nnx.merge(graphdef, host_state.params,
+                                                  host_state.batch_stats),
+                                  charset=charset, config=config)
+      eval_metrics, _ = evaluate(recognizer, dataset_samples(eval_source))
+      if is_main:
+        tqdm.tqdm.write(f"eval {done}: acc={eval_metrics['acc']:.4f} "
+                        f"norm_edit_dis={eval_metrics['norm_edit_dis']:.4f} "
+                        f"acc_case_insensitive={eval_metrics['acc_case_insensitive']:.4f}")
+        for key, value in eval_metrics.items():
+          writer.add_scalar(f"eval/{key}", value, done)
+    if checkpoint_now:
+      checkpoints.save(done, host_state, meta, eval_metrics if evaluate_now else None)
+  checkpoints.wait()
+  checkpoints.close()
+  if writer is not None:
+    writer.close()
+  barrier("training done")
+  return eval_metrics

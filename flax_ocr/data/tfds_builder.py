@@ -14,6 +14,7 @@ import pathlib
 import cv2
 import numpy as np
 import tensorflow_datasets as tfds
+from tensorflow_datasets.core import shuffle as tfds_shuffle
 
 from flax_ocr.charset import Charset
 from flax_ocr.data.labelfile import read_label_file
@@ -22,6 +23,10 @@ from flax_ocr.data.text import TextSampler
 from flax_ocr.preprocess import ImageError, decode_image, load_image
 
 log = logging.getLogger(__name__)
+
+# tfds writes datasets larger than this through tf.io.gfile, which needs TensorFlow; keep them in
+# memory instead (a few GB for a few hundred thousand lines). Bigger corpora: several datasets.
+tfds_shuffle.MAX_MEM_BUFFER_SIZE = 16 << 30
 
 
 @dataclasses.dataclass
@@ -53,7 +58,7 @@ def _render_example(index: int):
   image, text = _worker_renderer.sample(index)
   ok, png = cv2.imencode(".png", image)
   assert ok
-  return index, {"image": png.tobytes(), "label": text, "height": image.shape[0],
+  return {"image": png.tobytes(), "label": text, "height": image.shape[0],
                  "width": image.shape[1], "source": f"render:{index}"}
 
 
@@ -66,6 +71,7 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
         builder=self,
         description="Text-line images (encoded bytes) with labels, sizes and origin.",
+        disable_shuffling=True,  # readers shuffle; record i stays the i-th generated line
         features=tfds.features.FeaturesDict({
             "image": tfds.features.Scalar(dtype=np.object_),
             "label": tfds.features.Text(),
@@ -79,6 +85,9 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
     return {"train": self._generate_examples()}
 
   def _generate_examples(self):
+    yield from enumerate(self._examples())
+
+  def _examples(self):
     config: OcrLinesConfig = self.builder_config
     charset = Charset(config.dictionary) if config.dictionary else None
     skipped = {"unreadable": 0, "unknown_chars": 0, "bad_lines": 0}
@@ -103,13 +112,12 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
           log.warning("skipped %s: %s", record.source, e)
           skipped["unreadable"] += 1
           continue
-        yield record.source, {"image": data, "label": record.label, "height": image.shape[0],
+        yield {"image": data, "label": record.label, "height": image.shape[0],
                               "width": image.shape[1], "source": record.source}
     if config.render_count:
       ctx = multiprocessing.get_context("spawn")
       with ctx.Pool(config.workers, _init_render_worker, (config,)) as pool:
-        yield from pool.imap_unordered(_render_example, range(config.render_count),
-                                       chunksize=64)
+        yield from pool.imap(_render_example, range(config.render_count), chunksize=64)
     if any(skipped.values()):
       log.warning("%s: skipped %s", config.name, skipped)
 

@@ -22,7 +22,8 @@ class ConvStack(nnx.Module):
   (height/16)x2 conv collapses the height to 1, so every 4 pixel columns become one frame.
   """
 
-  def __init__(self, layers, out_channels: int, height: int, *, rngs: nnx.Rngs, dtype=None):
+  def __init__(self, layers, out_channels: int, height: int, *, collapse_norm: bool = False,
+               rngs: nnx.Rngs, dtype=None):
     if height % 16:
       raise ValueError(f"image height must be a multiple of 16, got {height}")
     convs, norms, pools = [], [], []
@@ -36,7 +37,10 @@ class ConvStack(nnx.Module):
       in_channels = channels
     self.convs, self.norms, self.pools = nnx.List(convs), nnx.List(norms), tuple(pools)
     self.collapse = nnx.Conv(in_channels, out_channels, (height // 16, 2),
-                             padding=((0, 0), (0, 1)), dtype=dtype, rngs=rngs)
+                             padding=((0, 0), (0, 1)), use_bias=not collapse_norm, dtype=dtype,
+                             rngs=rngs)
+    self.collapse_norm = nnx.BatchNorm(out_channels, momentum=0.9, axis_name=BATCH_AXIS,
+                                       dtype=dtype, rngs=rngs) if collapse_norm else None
     self.out_channels = out_channels
 
   def __call__(self, x):
@@ -49,7 +53,10 @@ class ConvStack(nnx.Module):
         x = nnx.max_pool(x, (2, 2), strides=(2, 2))
       elif pool == "2x1":
         x = nnx.max_pool(x, (2, 1), strides=(2, 1))
-    x = nnx.relu(self.collapse(x))
+    x = self.collapse(x)
+    if self.collapse_norm is not None:
+      x = self.collapse_norm(x)
+    x = nnx.relu(x)
     return jnp.squeeze(x, axis=1)
 
 
@@ -59,12 +66,13 @@ def vgg(height: int, *, rngs: nnx.Rngs, dtype=None) -> ConvStack:
 
 
 def lite(height: int, *, rngs: nnx.Rngs, dtype=None) -> ConvStack:
-  """The same shape at half the width (32-64-128-128-256-256-256), batch norm everywhere.
+  """The same shape at half the width (32-64-128-128-256-256-256), batch norm on every conv
+  (which lets the BiLSTM above it learn several times faster than with the paper's layout).
 
   About 1.4M parameters: dense 3x3 convs run far better on CPUs than depthwise ones.
   """
   layers = [(channels // 2, True, pool) for channels, _, pool in PAPER_LAYERS]
-  return ConvStack(layers, 256, height, rngs=rngs, dtype=dtype)
+  return ConvStack(layers, 256, height, collapse_norm=True, rngs=rngs, dtype=dtype)
 
 
 BACKBONES = {"vgg": vgg, "lite": lite}

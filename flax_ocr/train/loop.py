@@ -98,7 +98,8 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
   device_state = parallel.replicate(state)
   sums, eval_metrics, unreadable = MetricSums(), {}, 0
   progress = tqdm.tqdm(range(start_step, num_steps), initial=start_step, total=num_steps,
-                       disable=not is_main, desc="train", dynamic_ncols=True)
+                       disable=None if is_main else True,  # None: only on a terminal
+                       desc="train", dynamic_ncols=True)
   for step in progress:
     batch = next(batches)
     for message in batch["unreadable"]:
@@ -136,6 +137,9 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
       checkpoints.save(done, host_state, meta, eval_metrics if evaluate_now else None)
   checkpoints.wait()
   checkpoints.close()
+  final = parallel.unreplicate(device_state.params)
+  log.info("process %d: step %d, parameter checksum %.10e", jax.process_index(), num_steps,
+           sum(float(np.abs(np.asarray(x, np.float64)).sum()) for x in jax.tree.leaves(final)))
   if writer is not None:
     writer.close()
   barrier("training done")

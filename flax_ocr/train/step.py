@@ -60,7 +60,7 @@ def train_step(state: TrainState, batch, *, graphdef, tx, axis_name=BATCH_AXIS):
       "used": used.sum(),
       "dropped_infeasible": (valid & ~fits).sum(),
   }, axis_name)
-  metrics["grad_norm"] = optax.global_norm(grads)
+  metrics["grad_norm"] = optax.tree.norm(grads)
   new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
                             opt_state=opt_state)
   return new_state, metrics

@@ -1,0 +1,108 @@
+"""Whole training runs as users start them: killed and resumed, and across two processes."""
+
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+from flax import nnx
+
+from flax_ocr.checkpoint import load_model
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.timeout(600)
+
+CHECKSUM = re.compile(r"process (\d+): step (\d+), parameter checksum (\S+)")
+
+
+def train_command(workdir, data_dir, *extra):
+  return [sys.executable, "train.py", "--config", "configs/debug.py", "--workdir", str(workdir),
+          f"--config.data.dir={data_dir}", *extra]
+
+
+def env_with_devices(n):
+  env = dict(os.environ)
+  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n}"
+  env["JAX_PLATFORMS"] = "cpu"
+  return env
+
+
+def run(command, devices, timeout=300):
+  out = subprocess.run(["timeout", "-k", "10", str(timeout), *command], cwd=REPO,
+                       env=env_with_devices(devices), capture_output=True, text=True)
+  assert out.returncode == 0, out.stderr[-3000:]
+  return out.stderr
+
+
+def params_of(workdir):
+  model, _, _ = load_model(pathlib.Path(workdir) / "checkpoints")
+  return jax.tree.leaves(nnx.state(model, nnx.Param))
+
+
+def assert_same_params(a, b, atol, noise_fraction=0.0):
+  """All parameters within `atol`, or all but `noise_fraction` of them: Adam divides by the
+  gradient's size, so a reduction in another order can move a parameter whose gradient is
+  ~0 by up to a learning rate."""
+  differences = np.concatenate([np.abs(x - y).ravel() for x, y in zip(a, b)])
+  assert (differences > atol).mean() <= noise_fraction
+  assert differences.max() <= 5e-3
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+  steps = ["--config.train.num_steps=60", "--config.train.checkpoint_every=5",
+           "--config.train.eval_every=1000", "--config.train.log_every=1000"]
+  run(train_command(tmp_path / "straight", tmp_path / "data", *steps), devices=1)
+
+  workdir = tmp_path / "killed"
+  process = subprocess.Popen(train_command(workdir, tmp_path / "data", *steps), cwd=REPO,
+                             env=env_with_devices(1), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+  deadline = time.time() + 240
+  while not (workdir / "checkpoints" / "10").is_dir():
+    assert process.poll() is None and time.time() < deadline, "no checkpoint before the kill"
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  saved = sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit())
+  assert saved and saved[-1] < 60, "the run finished before it could be killed"
+
+  log = run(train_command(workdir, tmp_path / "data", *steps), devices=1)
+  assert f"resumed from step {saved[-1]}" in log
+  assert_same_params(params_of(workdir), params_of(tmp_path / "straight"), atol=1e-6)
+
+
+def free_port():
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
+def test_two_processes_train_like_one(tmp_path, parallel):
+  settings = [f"--config.train.parallel={parallel}", "--config.train.num_steps=6",
+              "--config.train.checkpoint_every=6", "--config.train.eval_every=1000"]
+  single = run(train_command(tmp_path / "single", tmp_path / "data", *settings), devices=4)
+  port = free_port()
+  workers = [subprocess.Popen(
+      ["timeout", "-k", "10", "300",
+       *train_command(tmp_path / "multi", tmp_path / "data", *settings),
+       "--coordinator_address", f"127.0.0.1:{port}", "--num_processes", "2",
+       "--process_id", str(i)], cwd=REPO, env=env_with_devices(2), stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True) for i in range(2)]
+  logs = [w.communicate()[1] for w in workers]
+  for w, log in zip(workers, logs):
+    assert w.returncode == 0, log[-3000:]
+  assert "4 devices on 2 processes, global batch 32" in logs[0]
+  checksums = {int(m[0]): float(m[2]) for log in logs for m in CHECKSUM.findall(log)}
+  assert set(checksums) == {0, 1} and checksums[0] == checksums[1]
+  single_checksum = float(CHECKSUM.findall(single)[0][2])
+  assert abs(checksums[0] - single_checksum) <= 1e-6 * abs(single_checksum)
+  assert_same_params(params_of(tmp_path / "multi"), params_of(tmp_path / "single"), atol=1e-5,
+                     noise_fraction=1e-2)

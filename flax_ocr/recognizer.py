@@ -41,8 +41,8 @@ class TextRecognizer:
     self.graphdef, self.state = nnx.split(model)
     self.charset = charset
     self.height = config.model.height
-    trained_buckets = set(config.data.buckets) if "data" in config else set()
-    self.buckets = tuple(sorted(trained_buckets | set(DEFAULT_BUCKETS)))
+    # The widths the model was trained at: lines wider than the last are squeezed, as in training.
+    self.buckets = tuple(config.data.buckets) if "data" in config else DEFAULT_BUCKETS
     self.batch_size = batch_size
 
   def recognize(self, images) -> list[tuple[str, float]]:

@@ -17,7 +17,7 @@ from flax import nnx
 from flax_ocr.checkpoint import load_model
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(900)
 
 CHECKSUM = re.compile(r"process (\d+): step (\d+), parameter checksum (\S+)")
 
@@ -91,7 +91,7 @@ def test_two_processes_train_like_one(tmp_path, parallel):
   single = run(train_command(tmp_path / "single", tmp_path / "data", *settings), devices=4)
   port = free_port()
   workers = [subprocess.Popen(
-      ["timeout", "-k", "10", "300",
+      ["timeout", "-k", "10", "600",
        *train_command(tmp_path / "multi", tmp_path / "data", *settings),
        "--coordinator_address", f"127.0.0.1:{port}", "--num_processes", "2",
        "--process_id", str(i)], cwd=REPO, env=env_with_devices(2), stdout=subprocess.PIPE,

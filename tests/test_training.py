@@ -88,3 +88,21 @@ def test_evaluate_command_scores_a_label_folder(trained, tmp_path):
   assert report["metrics"]["acc"] == pytest.approx(4 / 5)
   assert len(report["predictions"]) == 5
   assert set(report["predictions"][0]) == {"file", "label", "pred", "confidence"}
+
+
+def test_exported_model_reads_like_the_checkpoint(trained, tmp_path):
+  workdir, _ = trained
+  from flax_ocr.checkpoint import export_model, load_model, metadata
+  from flax_ocr.recognizer import TextRecognizer
+  model, charset, config = load_model(workdir)
+  export_model(tmp_path / "export", model, metadata(config, charset))
+  renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False, sampler=TextSampler(5))
+  samples = [renderer.sample(i) for i in range(16)]
+  exported = TextRecognizer(tmp_path / "export").recognize([image for image, _ in samples])
+  assert [text for text, _ in exported] == [text for _, text in samples]
+
+
+def test_shipped_model_loads_offline_with_no_arguments():
+  from flax_ocr import TextRecognizer
+  [(text, confidence)] = TextRecognizer().recognize([str(REPO / "samples" / "line.png")])
+  assert text and 0.0 < confidence <= 1.0

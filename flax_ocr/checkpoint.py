@@ -38,12 +38,14 @@ class Checkpoints:
 
   def __init__(self, workdir: str | os.PathLike, keep: int = 2):
     workdir = pathlib.Path(workdir).absolute()
+    # Synchronous saves: the two managers' cross-process barriers must not interleave.
     self.latest = ocp.CheckpointManager(
-        workdir / LATEST, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+        workdir / LATEST, options=ocp.CheckpointManagerOptions(
+            max_to_keep=keep, create=True, enable_async_checkpointing=False))
     self.best = ocp.CheckpointManager(
         workdir / BEST, options=ocp.CheckpointManagerOptions(
             max_to_keep=1, create=True, best_fn=lambda metrics: metrics["acc"],
-            best_mode="max"))
+            best_mode="max", enable_async_checkpointing=False))
 
   @staticmethod
   def _items(state, meta):

@@ -46,13 +46,14 @@ def params_of(workdir):
   return jax.tree.leaves(nnx.state(model, nnx.Param))
 
 
-def assert_same_params(a, b, atol, noise_fraction=0.0):
-  """All parameters within `atol`, or all but `noise_fraction` of them: Adam divides by the
-  gradient's size, so a reduction in another order can move a parameter whose gradient is
-  ~0 by up to a learning rate."""
+def assert_same_params(a, b, atol, typical=None):
+  """Every parameter within `atol`; with `typical`, the median difference within it too.
+  Collectives that sum in another order (gloo across processes) change gradients by float
+  noise, which Adam turns into updates of up to a learning rate where a gradient is ~0."""
   differences = np.concatenate([np.abs(x - y).ravel() for x, y in zip(a, b)])
-  assert (differences > atol).mean() <= noise_fraction
-  assert differences.max() <= 5e-3
+  assert differences.max() <= atol
+  if typical is not None:
+    assert np.median(differences) <= typical
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
@@ -104,5 +105,5 @@ def test_two_processes_train_like_one(tmp_path, parallel):
   assert set(checksums) == {0, 1} and checksums[0] == checksums[1]
   single_checksum = float(CHECKSUM.findall(single)[0][2])
   assert abs(checksums[0] - single_checksum) <= 1e-6 * abs(single_checksum)
-  assert_same_params(params_of(tmp_path / "multi"), params_of(tmp_path / "single"), atol=1e-5,
-                     noise_fraction=1e-2)
+  assert_same_params(params_of(tmp_path / "multi"), params_of(tmp_path / "single"), atol=2e-3,
+                     typical=1e-4)

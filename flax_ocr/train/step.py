@@ -116,10 +116,12 @@ class DataParallel:
                         local_batch)
 
   def unreplicate(self, tree):
-    """One host copy of replicated arrays (state or metrics)."""
-    if self.mode == "pmap":
-      return jax.device_get(jax.tree.map(lambda x: x[0], tree))
-    return jax.device_get(jax.tree.map(lambda x: x.addressable_data(0), tree))
+    """One host copy of replicated arrays (state or metrics), read from a local device only:
+    indexing a global array would be a computation every process must join."""
+    def first_copy(x):
+      local = np.asarray(x.addressable_data(0))
+      return local[0] if self.mode == "pmap" else local  # pmap shards keep a leading 1
+    return jax.tree.map(first_copy, tree)
 
   def __call__(self, state, batch):
     return self._step(state, self.shard_batch(batch))

@@ -4,8 +4,7 @@ import pytest
 
 from flax_ocr.charset import Charset
 from flax_ocr.data.labelfile import LabelFileError, read_label_file
-from flax_ocr.data.loader import BatchAssembler, TrainPlan, eval_batches, host_rows, \
-    record_buckets
+from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets
 from flax_ocr.data.render import LineRenderer, fonts_for, system_fonts
 from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset, decode_record
 from flax_ocr.preprocess import ImageError, load_image, prepare_line, to_gray
@@ -110,13 +109,6 @@ def test_train_plan_is_deterministic_bucketed_and_split_between_hosts():
   assert all(np.array_equal(plan.batch(s)[1], again.batch(s)[1]) for s in range(20))
   rows = [host_rows(plan.batch(0)[1], p, 2) for p in range(2)]
   assert np.array_equal(np.concatenate(rows), plan.batch(0)[1])
-
-
-def test_eval_batches_cover_every_record_once():
-  bucket_of = np.array([64] * 5 + [128] * 3)
-  batches = eval_batches(bucket_of, 4)
-  indices = np.concatenate([i for _, i in batches])
-  assert sorted(indices[indices >= 0].tolist()) == list(range(8))
 
 
 def test_assembler_marks_unreadable_records_invalid(tmp_path):

@@ -69,17 +69,6 @@ class TrainPlan:
     return self.epoch_batches(epoch)[position]
 
 
-def eval_batches(bucket_of: np.ndarray, batch_size: int):
-  """Every record once, bucket by bucket; the last batch of a bucket padded with -1."""
-  batches = []
-  for bucket in sorted(set(bucket_of.tolist())):
-    members = np.flatnonzero(bucket_of == bucket)
-    pad = -len(members) % batch_size
-    members = np.concatenate([members, np.full(pad, -1, members.dtype)])
-    batches += [(bucket, chunk) for chunk in members.reshape(-1, batch_size)]
-  return batches
-
-
 @dataclasses.dataclass
 class BatchAssembler:
   """Reads, preprocesses and stacks the records of one batch into fixed-shape arrays.

@@ -34,12 +34,3 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
   return optax.chain(
       optax.clip_by_global_norm(train_config.grad_clip),
       optax.adamw(schedule, weight_decay=train_config.weight_decay))
-
-
-def model_from_state(graphdef, state: TrainState, train: bool = False) -> nnx.Module:
-  model = nnx.merge(graphdef, state.params, state.batch_stats)
-  if train:
-    model.train()
-  else:
-    model.eval()
-  return model

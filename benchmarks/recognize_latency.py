@@ -1,22 +1,41 @@
-"""Recognition latency after compilation: ms per line at batch 1 and at batch 64.
+"""Recognition latency and start-up time of `infer.py`.
 
-  python benchmarks/recognize_latency.py [--checkpoint DIR] [--repeats 20]
+  python benchmarks/recognize_latency.py [--checkpoint DIR] [--repeats 20] [--json]
 
-Lines are rendered (about 10 characters, 32 x ~150 px); the default model is the shipped one.
+Latency after compilation: ms per call at batch 1 and ms per line at batch 64 (rendered lines of
+about 10 characters, 32 x ~150 px; the default model is the shipped one). Start-up: wall time of
+`python infer.py --image samples/line.png` in a fresh process, cold (empty compilation cache)
+and warm (the second run, which loads the compiled program from the cache).
 """
 
 import argparse
+import json
 import os
+import pathlib
+import subprocess
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def startup_seconds(cache_dir: str, checkpoint: str | None) -> float:
+  command = [sys.executable, str(REPO / "infer.py"), "--image", str(REPO / "samples/line.png")]
+  if checkpoint:
+    command += ["--checkpoint", checkpoint]
+  start = time.perf_counter()
+  subprocess.run(command, check=True, capture_output=True,
+                 env=os.environ | {"FLAX_OCR_JAX_CACHE": cache_dir})
+  return time.perf_counter() - start
 
 
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--checkpoint", default=None)
   parser.add_argument("--repeats", type=int, default=20)
+  parser.add_argument("--json", action="store_true")
   args = parser.parse_args()
   from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.text import TextSampler  # pylint: disable=import-outside-toplevel
@@ -25,15 +44,26 @@ def main():
   renderer = LineRenderer(fonts_for("heldout"), seed=0, sampler=TextSampler(10))
   lines = [renderer.sample(i)[0] for i in range(64)]
   recognizer = TextRecognizer(args.checkpoint, batch_size=64)
-  print(f"{'batch':>6}{'ms per call':>14}{'ms per line':>14}{'lines/s':>10}")
+  per_call = {}
   for batch in (1, 64):
     recognizer.recognize(lines[:batch])  # compile this shape
     start = time.perf_counter()
     for _ in range(args.repeats):
       recognizer.recognize(lines[:batch])
-    per_call = (time.perf_counter() - start) / args.repeats
-    print(f"{batch:>6}{per_call * 1000:>14.2f}{per_call * 1000 / batch:>14.2f}"
-          f"{batch / per_call:>10.1f}")
+    per_call[batch] = (time.perf_counter() - start) / args.repeats
+  with tempfile.TemporaryDirectory() as cache_dir:
+    cold = startup_seconds(cache_dir, args.checkpoint)
+    warm = startup_seconds(cache_dir, args.checkpoint)
+  result = {"batch1_ms": 1000 * per_call[1], "batch64_ms_per_line": 1000 * per_call[64] / 64,
+            "startup_cold_s": cold, "startup_warm_s": warm}
+  if args.json:
+    print(json.dumps(result, indent=1))
+    return
+  print(f"{'batch':>6}{'ms per call':>14}{'ms per line':>14}{'lines/s':>10}")
+  for batch, seconds in per_call.items():
+    print(f"{batch:>6}{seconds * 1000:>14.2f}{seconds * 1000 / batch:>14.2f}"
+          f"{batch / seconds:>10.1f}")
+  print(f"infer.py start-up: cold {cold:.2f} s, warm {warm:.2f} s")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def get_config():
   config.data.build_workers = 2
   # Each split: rendered lines and/or PaddleOCR label files (`path<TAB>label`).
   config.data.train = ml_collections.ConfigDict(
-      {"render_count": 100_000, "render_seed": 1, "render_fonts": "train", "max_chars": 24,
+      {"render_count": 160_000, "render_seed": 1, "render_fonts": "train", "max_chars": 24,
        "label_files": ()})
   config.data.eval = ml_collections.ConfigDict(
       {"render_count": 1000, "render_seed": 2, "render_fonts": "heldout", "max_chars": 24,
@@ -42,7 +42,7 @@ def get_config():
   config.train = ml_collections.ConfigDict()
   config.train.parallel = "pmap"  # "pmap" | "shard_map"
   config.train.batch_size = 32  # per device; global batch = this x all devices
-  config.train.num_steps = 3000
+  config.train.num_steps = 8000
   config.train.learning_rate = 1e-3
   config.train.warmup_steps = 200
   config.train.grad_clip = 5.0

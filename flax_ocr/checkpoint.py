@@ -9,6 +9,7 @@ bf16 arrays, loaded with allow_pickle=False) and `model.json`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
@@ -103,15 +104,18 @@ def export_model(directory: str | os.PathLike, model: nnx.Module, meta: dict,
   (directory / "model.json").write_text(json.dumps({**meta, "dtype": dtype}, indent=1))
 
 
-def _model_from_meta(meta: dict):
+def _model_from_meta(meta: dict, abstract: bool = False):
+  """The model `meta` describes, randomly initialised, or with shapes only when `abstract`
+  (faster, for weights that are about to be overwritten)."""
   config = ml_collections.ConfigDict(meta["config"])
   charset = Charset(tuple(meta["dictionary"]))
-  return build_model(config.model, charset.num_classes), charset, config
+  build = functools.partial(build_model, config.model, charset.num_classes)
+  return (nnx.eval_shape(build) if abstract else build()), charset, config
 
 
 def _load_export(directory: pathlib.Path):
   meta = json.loads((directory / "model.json").read_text())
-  model, charset, config = _model_from_meta(meta)
+  model, charset, config = _model_from_meta(meta, abstract=True)
   with np.load(directory / "model.npz", allow_pickle=False) as arrays:
     for kind, var_type in (("params", nnx.Param), ("batch_stats", nnx.BatchStat)):
       state = nnx.state(model, var_type)

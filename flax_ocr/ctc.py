@@ -11,6 +11,11 @@ import optax
 from flax_ocr.charset import BLANK
 
 
+def frame_lengths(frame_paddings):
+  """Real (unpadded) frames per sample, from paddings [B, T] (1 = padded frame)."""
+  return (1.0 - frame_paddings).sum(-1).astype(jnp.int32)
+
+
 def label_fits(labels, label_paddings, logit_paddings):
   """True where a label can be aligned to the frames: length + adjacent repeats <= frames.
 

@@ -9,8 +9,9 @@ import jax
 import numpy as np
 from flax import nnx
 
+from flax_ocr import compile_cache
 from flax_ocr.charset import Charset
-from flax_ocr.ctc import greedy_decode
+from flax_ocr.ctc import frame_lengths, greedy_decode
 from flax_ocr.models import FRAME_STRIDE, frames_for_width
 from flax_ocr.preprocess import load_image, prepare_line
 
@@ -20,13 +21,16 @@ DEFAULT_BUCKETS = (64, 128, 256, 384, 512, 768)
 @functools.partial(jax.jit, static_argnums=0)
 def _predict(graphdef, state, images, frame_paddings):
   model = nnx.merge(graphdef, state)
-  logits = model(images, (1.0 - frame_paddings).sum(-1).astype(np.int32))
+  logits = model(images, frame_lengths(frame_paddings))
   return greedy_decode(logits, frame_paddings)
 
 
-def _padded_batch_size(n: int, max_batch: int) -> int:
-  """Rounds batch sizes up to powers of two, so few shapes are ever compiled."""
-  return min(max_batch, 1 << max(n - 1, 0).bit_length())
+def batch_sizes(n: int, max_batch: int) -> list[int]:
+  """Splits n lines into calls of `max_batch` lines and the rest into the powers of two of its
+  binary form (40 -> 32 + 8): few compiled shapes, no padded rows."""
+  sizes = [max_batch] * (n // max_batch)
+  rest = n % max_batch
+  return sizes + [1 << bit for bit in reversed(range(rest.bit_length())) if rest >> bit & 1]
 
 
 class TextRecognizer:
@@ -34,6 +38,9 @@ class TextRecognizer:
 
   def __init__(self, model_path: str | os.PathLike | None = None, *, model=None,
                charset: Charset | None = None, config=None, batch_size: int = 64):
+    if batch_size < 1:
+      raise ValueError(f"batch_size must be positive, got {batch_size}")
+    compile_cache.enable()
     if model is None:
       from flax_ocr import checkpoint, weights  # pylint: disable=import-outside-toplevel
       model, charset, config = checkpoint.load_model(model_path or weights.default_recognizer())
@@ -54,9 +61,9 @@ class TextRecognizer:
     for i, (pixels, _) in enumerate(prepared):
       by_bucket.setdefault(pixels.shape[1], []).append(i)
     for bucket, members in sorted(by_bucket.items()):
-      for start in range(0, len(members), self.batch_size):
-        chunk = members[start:start + self.batch_size]
-        size = _padded_batch_size(len(chunk), self.batch_size)
+      start = 0
+      for size in batch_sizes(len(members), self.batch_size):
+        chunk, start = members[start:start + size], start + size
         images_ = np.zeros((size, self.height, bucket), np.float32)
         paddings = np.ones((size, bucket // FRAME_STRIDE), np.float32)
         for row, i in enumerate(chunk):

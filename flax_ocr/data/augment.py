@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 
+# Photographs shipped inside scikit-image's wheel (no download), used as background textures.
+PHOTOS = ("astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass",
+          "gravel", "hubble_deep_field", "immunohistochemistry", "moon", "retina", "rocket")
+
+
+@functools.cache
+def photo(name: str) -> np.ndarray:
+  import skimage.data  # pylint: disable=import-outside-toplevel  (slow to import)
+  image = getattr(skimage.data, name)()
+  return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+
+def photo_crop(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+  """A random crop of a random photograph at a random scale, float32 [height, width]."""
+  image = photo(PHOTOS[rng.integers(len(PHOTOS))])
+  scale = max(height / image.shape[0], width / image.shape[1]) * rng.uniform(1.0, 4.0)
+  crop_h = min(image.shape[0], max(2, int(height / scale)))
+  crop_w = min(image.shape[1], max(2, int(width / scale)))
+  top = rng.integers(image.shape[0] - crop_h + 1)
+  left = rng.integers(image.shape[1] - crop_w + 1)
+  crop = image[top:top + crop_h, left:left + crop_w].astype(np.float32)
+  return cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-  """A flat, gradient, noisy or blotchy grey background, float32 in [0, 255]."""
+  """A flat, gradient, noisy, blotchy or photographic grey background, float32 in [0, 255]."""
   base = rng.uniform(0, 255)
-  kind = rng.integers(4)
+  kind = rng.integers(6)
+  if kind >= 4:  # a photo, toned down towards a flat grey so that text stays readable
+    texture = photo_crop(rng, height, width)
+    weight = rng.uniform(0.2, 0.8)
+    return weight * texture + (1 - weight) * base
   if kind == 0:
     return np.full((height, width), base, np.float32)
   if kind == 1:
@@ -112,4 +142,13 @@ def distort(image: np.ndarray, rng: np.random.Generator, fill: float) -> np.ndar
   image = np.clip(image, 0, 255).astype(np.uint8)
   if rng.random() < 0.3:
     image = jpeg(image, int(rng.integers(20, 90)))
+  if rng.random() < 0.3:
+    image = tight_crop(image, rng)
   return image
+
+
+def tight_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+  """Cuts up to 8% of the height from the top and bottom, as tight word boxes do."""
+  h = image.shape[0]
+  top, bottom = (int(rng.uniform(0, 0.08) * h) for _ in range(2))
+  return image[top:h - bottom] if h - top - bottom >= 8 else image

@@ -97,14 +97,36 @@ class LineRenderer:
     height = text_h + pad_top + pad_bottom
 
     canvas = augment.background(rng, height, width)
+    contrast = rng.uniform(40, 90)
     ink = rng.uniform(0, 255)
-    while abs(ink - canvas.mean()) < 70:
+    while abs(ink - canvas.mean()) < contrast:
       ink = rng.uniform(0, 255)
-    mask = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(mask).text((pad_x - min(left, 0), pad_top - min(top, 0)), text, font=font,
-                              fill=255)
-    alpha = np.asarray(mask, np.float32) / 255.0
-    image = (canvas * (1 - alpha) + ink * alpha).astype(np.uint8)
+    origin = (pad_x - min(left, 0), pad_top - min(top, 0))
+    image = canvas
+    effect = rng.random()
+    if effect < 0.1:  # drop shadow
+      offset = max(1, int(rng.uniform(0.03, 0.08) * text_h))
+      shadow = self._text_mask(text, font, (origin[0] + offset, origin[1] + offset),
+                               (width, height))
+      image = image * (1 - shadow) + (ink + 255 - canvas.mean()) % 255 * shadow
+    elif effect < 0.2:  # outline in a third tone
+      stroke = max(1, int(rng.uniform(0.03, 0.08) * text_h))
+      outline = self._text_mask(text, font, origin, (width, height), stroke=stroke)
+      image = image * (1 - outline) + rng.uniform(0, 255) * outline
+    elif effect < 0.3:  # bolder strokes
+      stroke = max(1, int(rng.uniform(0.01, 0.04) * text_h))
+      mask = self._text_mask(text, font, origin, (width, height), stroke=stroke)
+      image = image * (1 - mask) + ink * mask
+    alpha = self._text_mask(text, font, origin, (width, height))
+    image = np.clip(image * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
     if not self.distortions:
       return image
     return augment.distort(image, rng, fill=float(np.median(canvas)))
+
+  @staticmethod
+  def _text_mask(text, font, origin, size, stroke: int = 0) -> np.ndarray:
+    """Text coverage in [0, 1] as float32 [height, width]; `stroke` thickens the glyphs."""
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).text(origin, text, font=font, fill=255, stroke_width=stroke,
+                              stroke_fill=255)
+    return np.asarray(mask, np.float32) / 255.0

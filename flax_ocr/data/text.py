@@ -62,9 +62,9 @@ class TextSampler:
     pool = COMMON_WORDS if rng.random() < 0.4 else self.words
     word = pool[rng.integers(len(pool))]
     case = rng.random()
-    if case < 0.15:
+    if case < 0.25:
       return word.upper()
-    if case < 0.45:
+    if case < 0.55:
       return word.capitalize()
     return word if rng.random() < 0.5 else word.lower()
 
@@ -109,7 +109,7 @@ class TextSampler:
 
   def __call__(self, rng: np.random.Generator) -> str:
     kind = rng.random()
-    if kind < 0.35:
+    if kind < 0.45:
       text = self.word(rng)
       if rng.random() < 0.2:
         text += rng.choice(CLOSING_PUNCTUATION)

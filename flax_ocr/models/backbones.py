@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from flax import nnx
+from jax import lax
 import jax.numpy as jnp
 
+from flax_ocr.models.conv import conv_matmul_grad
+
 BATCH_AXIS = "batch"  # the mesh / pmap axis over which batch norm averages its statistics
+
+# How conv kernel gradients are computed: the same results, different speed (models/conv.py).
+CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated}
 
 # One entry per conv: (output channels, batch norm?, pool after it).
 # Pools: "2x2" halves height and width, "2x1" halves only the height, None keeps both.
@@ -13,6 +19,18 @@ PAPER_LAYERS = (
     (64, False, "2x2"), (128, False, "2x2"), (256, False, None), (256, False, "2x1"),
     (512, True, None), (512, True, "2x1"),
 )
+
+
+POOLS = {"2x2": (2, 2), "2x1": (2, 1)}  # (height, width) windows, stride = window
+
+
+def max_pool(x, window):
+  """Non-overlapping max pool as a reshape and a max: its gradient is much cheaper on CPUs
+  than XLA's select-and-scatter. Odd trailing rows/columns are dropped, as VALID pooling does."""
+  b, h, w, c = x.shape
+  ph, pw = window
+  x = x[:, :h - h % ph, :w - w % pw, :]
+  return x.reshape(b, h // ph, ph, w // pw, pw, c).max(axis=(2, 4))
 
 
 class ConvStack(nnx.Module):
@@ -23,22 +41,25 @@ class ConvStack(nnx.Module):
   """
 
   def __init__(self, layers, out_channels: int, height: int, *, collapse_norm: bool = False,
-               rngs: nnx.Rngs, dtype=None):
+               conv_impl: str = "matmul_grad", rngs: nnx.Rngs, dtype=None):
     if height % 16:
       raise ValueError(f"image height must be a multiple of 16, got {height}")
+    if conv_impl not in CONV_IMPLS:
+      raise ValueError(f"unknown conv_impl {conv_impl!r}; choose from {sorted(CONV_IMPLS)}")
+    conv_fn = CONV_IMPLS[conv_impl]
     convs, norms, pools = [], [], []
     in_channels = 1
     for channels, batch_norm, pool in layers:
       convs.append(nnx.Conv(in_channels, channels, (3, 3), use_bias=not batch_norm,
-                                 dtype=dtype, rngs=rngs))
+                            conv_general_dilated=conv_fn, dtype=dtype, rngs=rngs))
       norms.append(nnx.BatchNorm(channels, momentum=0.9, axis_name=BATCH_AXIS, dtype=dtype,
                                       rngs=rngs) if batch_norm else None)
       pools.append(pool)
       in_channels = channels
     self.convs, self.norms, self.pools = nnx.List(convs), nnx.List(norms), tuple(pools)
     self.collapse = nnx.Conv(in_channels, out_channels, (height // 16, 2),
-                             padding=((0, 0), (0, 1)), use_bias=not collapse_norm, dtype=dtype,
-                             rngs=rngs)
+                             padding=((0, 0), (0, 1)), use_bias=not collapse_norm,
+                             conv_general_dilated=conv_fn, dtype=dtype, rngs=rngs)
     self.collapse_norm = nnx.BatchNorm(out_channels, momentum=0.9, axis_name=BATCH_AXIS,
                                        dtype=dtype, rngs=rngs) if collapse_norm else None
     self.out_channels = out_channels
@@ -49,10 +70,8 @@ class ConvStack(nnx.Module):
       if norm is not None:
         x = norm(x)
       x = nnx.relu(x)
-      if pool == "2x2":
-        x = nnx.max_pool(x, (2, 2), strides=(2, 2))
-      elif pool == "2x1":
-        x = nnx.max_pool(x, (2, 1), strides=(2, 1))
+      if pool is not None:
+        x = max_pool(x, POOLS[pool])
     x = self.collapse(x)
     if self.collapse_norm is not None:
       x = self.collapse_norm(x)
@@ -60,19 +79,19 @@ class ConvStack(nnx.Module):
     return jnp.squeeze(x, axis=1)
 
 
-def vgg(height: int, *, rngs: nnx.Rngs, dtype=None) -> ConvStack:
+def vgg(height: int, **kwargs) -> ConvStack:
   """The paper's 64-128-256-256-512-512-512 stack, batch norm on the 5th and 6th convs."""
-  return ConvStack(PAPER_LAYERS, 512, height, rngs=rngs, dtype=dtype)
+  return ConvStack(PAPER_LAYERS, 512, height, **kwargs)
 
 
-def lite(height: int, *, rngs: nnx.Rngs, dtype=None) -> ConvStack:
+def lite(height: int, **kwargs) -> ConvStack:
   """The same shape at half the width (32-64-128-128-256-256-256), batch norm on every conv
   (which lets the BiLSTM above it learn several times faster than with the paper's layout).
 
   About 1.4M parameters: dense 3x3 convs run far better on CPUs than depthwise ones.
   """
   layers = [(channels // 2, True, pool) for channels, _, pool in PAPER_LAYERS]
-  return ConvStack(layers, 256, height, collapse_norm=True, rngs=rngs, dtype=dtype)
+  return ConvStack(layers, 256, height, collapse_norm=True, **kwargs)
 
 
 BACKBONES = {"vgg": vgg, "lite": lite}

@@ -52,6 +52,7 @@ class MetricSums:
   def summary(self, global_batch: int) -> dict[str, float]:
     elapsed = max(time.time() - self.start, 1e-9)
     return {
+        "data_wait_ms": 1000 * self.sums.get("data_wait_s", 0.0) / max(self.steps, 1),
         "loss": self.sums["loss_sum"] / max(self.sums["used"], 1.0),
         "grad_norm": self.sums["grad_norm"] / max(self.steps, 1),
         "dropped_infeasible": self.sums["dropped_infeasible"],
@@ -101,14 +102,16 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
                        disable=None if is_main else True,  # None: only on a terminal
                        desc="train", dynamic_ncols=True)
   for step in progress:
+    wait_start = time.perf_counter()
     batch = next(batches)
+    data_wait = time.perf_counter() - wait_start
     for message in batch["unreadable"]:
       log.warning("skipped %s", message)
     unreadable += len(batch["unreadable"])
     device_state, metrics = parallel(device_state, batch["arrays"])
     # Fetching the metrics waits for the step: queuing many multi-device steps on fake CPU
     # devices can deadlock XLA's collectives.
-    sums.add(parallel.unreplicate(metrics))
+    sums.add(parallel.unreplicate(metrics) | {"data_wait_s": data_wait})
     done = step + 1
     if done % config.train.log_every == 0 or done == num_steps:
       summary = sums.summary(global_batch) | {"unreadable_records": unreadable}

@@ -17,15 +17,11 @@ import numpy as np
 import optax
 from flax import nnx
 
-from flax_ocr.ctc import ctc_loss
+from flax_ocr.ctc import ctc_loss, frame_lengths
 from flax_ocr.models.backbones import BATCH_AXIS
 from flax_ocr.train.state import TrainState
 
 PARALLEL_MODES = ("pmap", "shard_map")
-
-
-def frame_lengths(frame_paddings):
-  return (1.0 - frame_paddings).sum(-1).astype(jnp.int32)
 
 
 def train_step(state: TrainState, batch, *, graphdef, tx, axis_name=BATCH_AXIS):

@@ -1,0 +1,112 @@
+"""The fast paths (issue 4) against the plain ones: same numbers to float rounding."""
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+from flax import nnx
+from jax import lax
+
+from flax_ocr.models import build_model
+from flax_ocr.models.backbones import max_pool
+from flax_ocr.models.conv import conv_matmul_grad
+from flax_ocr.models.flops import forward_flops
+from flax_ocr.recognizer import batch_sizes
+
+LAYOUT = ("NHWC", "HWIO", "NHWC")
+
+
+@pytest.mark.parametrize("shape,kernel_shape,padding", [
+    ((3, 16, 24, 1), (3, 3, 1, 8), "SAME"),
+    ((2, 8, 12, 16), (3, 3, 16, 32), "SAME"),
+    ((2, 2, 10, 32), (2, 2, 32, 24), ((0, 0), (0, 1))),  # the collapse conv
+    ((2, 7, 9, 4), (3, 3, 4, 4), "VALID"),
+])
+def test_conv_matmul_grad_matches_xla_values_and_gradients(shape, kernel_shape, padding):
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=shape), jnp.float32)
+  kernel = jnp.asarray(rng.normal(size=kernel_shape) * 0.2, jnp.float32)
+
+  def outputs(conv):
+    y = conv(x, kernel, (1, 1), padding, dimension_numbers=LAYOUT)
+    cotangent = jnp.asarray(np.random.default_rng(1).normal(size=y.shape), jnp.float32)
+    grads = jax.grad(lambda x, k: (conv(x, k, (1, 1), padding, dimension_numbers=LAYOUT)
+                                   * cotangent).sum(), argnums=(0, 1))(x, kernel)
+    return y, grads
+
+  (y_fast, (dx_fast, dk_fast)) = outputs(conv_matmul_grad)
+  (y_ref, (dx_ref, dk_ref)) = outputs(lax.conv_general_dilated)
+  np.testing.assert_allclose(y_fast, y_ref, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(dx_fast, dx_ref, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(dk_fast, dk_ref, rtol=1e-4, atol=1e-4)
+
+
+def test_conv_matmul_grad_refuses_strides():
+  with pytest.raises(NotImplementedError):
+    conv_matmul_grad(jnp.zeros((1, 8, 8, 1)), jnp.zeros((3, 3, 1, 2)), (2, 2), "SAME",
+                     dimension_numbers=LAYOUT)
+
+
+@pytest.mark.parametrize("window", [(2, 2), (2, 1)])
+def test_reshape_max_pool_matches_flax_max_pool(window):
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 8, 13, 3)), jnp.float32)
+  reference = lambda x: nnx.max_pool(x, window, strides=window)  # pylint: disable=unnecessary-lambda-assignment
+  np.testing.assert_array_equal(max_pool(x, window), reference(x))
+  grad = jax.grad(lambda x: (max_pool(x, window) ** 2).sum())(x)
+  grad_reference = jax.grad(lambda x: (reference(x) ** 2).sum())(x)
+  np.testing.assert_allclose(grad, grad_reference, rtol=1e-6)
+
+
+def test_whole_model_gradients_agree_between_conv_impls():
+  """The lite CRNN's training loss gradient with XLA's conv gradients and with ours."""
+  images = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (4, 32, 64)), jnp.float32)
+  grads = []
+  for impl in ("xla", "matmul_grad"):
+    config = ml_collections.ConfigDict({"backbone": "lite", "sequence": "bilstm", "hidden": 32,
+                                        "height": 32, "conv_impl": impl})
+    model = build_model(config, 10)
+    model.train()
+    for _, module in nnx.iter_graph(model):
+      if isinstance(module, nnx.BatchNorm):
+        module.axis_name = None
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    loss = lambda p: (nnx.merge(graphdef, p, rest, copy=True)(images) ** 2).mean()  # pylint: disable=unnecessary-lambda-assignment,cell-var-from-loop
+    grads.append(jax.grad(loss)(params))
+  for fast, ref in zip(jax.tree.leaves(grads[1]), jax.tree.leaves(grads[0])):
+    np.testing.assert_allclose(fast, ref, rtol=1e-3, atol=1e-5)
+
+
+def flops_without_padding(model, height, width):
+  """What XLA counts: only the multiply-adds that touch real (not zero-padded) pixels."""
+  flops = 0
+  for conv, pool in zip(model.backbone.convs, model.backbone.pools):  # 3x3 SAME
+    _, _, cin, cout = conv.kernel.shape
+    flops += 2 * (3 * height - 2) * (3 * width - 2) * cin * cout
+    height, width = (height // 2, width // 2) if pool == "2x2" else (
+        (height // 2, width) if pool == "2x1" else (height, width))
+  kh, _, cin, cout = model.backbone.collapse.kernel.shape  # kh x 2, one padded column
+  flops += 2 * kh * (2 * width - 1) * cin * cout
+  return flops + 2 * width * model.head.kernel.size
+
+
+@pytest.mark.parametrize("backbone", ["lite", "vgg"])
+def test_hand_counted_flops_match_xla_on_a_model_without_scan(backbone):
+  config = ml_collections.ConfigDict({"backbone": backbone, "sequence": "none", "height": 32})
+  model = build_model(config, 96)
+  model.eval()
+  graphdef, state = nnx.split(model)
+  images = jnp.zeros((1, 32, 128))
+  compiled = jax.jit(lambda s, x: nnx.merge(graphdef, s)(x)).lower(state, images).compile()
+  xla_flops = compiled.cost_analysis()["flops"]
+  # XLA skips padded pixels (our count includes them, as the issue's figures do) and also
+  # counts batch norm, ReLU and pooling: a few percent more than the unpadded count.
+  unpadded = flops_without_padding(model, 32, 128)
+  assert unpadded <= xla_flops <= 1.05 * unpadded
+  assert unpadded < forward_flops(model, 32, 128) < 1.25 * unpadded
+
+
+@pytest.mark.parametrize("n,expected", [(0, []), (1, [1]), (40, [32, 8]), (64, [64]),
+                                        (100, [64, 32, 4]), (129, [64, 64, 1])])
+def test_recognizer_batches_split_without_padding(n, expected):
+  assert batch_sizes(n, 64) == expected

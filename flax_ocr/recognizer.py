@@ -41,9 +41,12 @@ class TextRecognizer:
     if batch_size < 1:
       raise ValueError(f"batch_size must be positive, got {batch_size}")
     compile_cache.enable()
+    self.model_name = "in-memory model"
     if model is None:
       from flax_ocr import checkpoint, weights  # pylint: disable=import-outside-toplevel
-      model, charset, config = checkpoint.load_model(model_path or weights.default_recognizer())
+      model_path = model_path or weights.default_recognizer()
+      model, charset, config = checkpoint.load_model(model_path)
+      self.model_name = os.path.basename(os.path.normpath(model_path))
     model.eval()
     self.graphdef, self.state = nnx.split(model)
     self.charset = charset
@@ -51,6 +54,20 @@ class TextRecognizer:
     # The widths the model was trained at: lines wider than the last are squeezed, as in training.
     self.buckets = tuple(config.data.buckets) if "data" in config else DEFAULT_BUCKETS
     self.batch_size = batch_size
+
+  def predict_arrays(self, images, frame_paddings):
+    """The jitted model + greedy decoder on prepared arrays: images [B, H, W] in [-1, 1],
+    frame_paddings [B, W / 4] (1 = padding). Returns a `ctc.Decoded` of device arrays."""
+    return _predict(self.graphdef, self.state, images, frame_paddings)
+
+  def warmup(self, batch_sizes_: tuple[int, ...] = (1,)):
+    """Compiles (or loads from the compilation cache) every bucket width at these batch sizes,
+    so that later calls run at full speed."""
+    for bucket in self.buckets:
+      for size in batch_sizes_:
+        jax.block_until_ready(self.predict_arrays(
+            np.zeros((size, self.height, bucket), np.float32),
+            np.zeros((size, bucket // FRAME_STRIDE), np.float32)))
 
   def recognize(self, images) -> list[tuple[str, float]]:
     """Images (paths or arrays: grey, BGR, BGRA, 8 or 16 bit) -> [(text, confidence)]."""
@@ -69,7 +86,7 @@ class TextRecognizer:
         for row, i in enumerate(chunk):
           images_[row] = prepared[i][0]
           paddings[row, : frames_for_width(prepared[i][1])] = 0.0
-        decoded = jax.device_get(_predict(self.graphdef, self.state, images_, paddings))
+        decoded = jax.device_get(self.predict_arrays(images_, paddings))
         for row, i in enumerate(chunk):
           codes = decoded.indices[row, : decoded.lengths[row]]
           results[i] = (self.charset.decode(codes.tolist()), float(decoded.confidence[row]))

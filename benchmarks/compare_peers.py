@@ -1,0 +1,145 @@
+"""flax-ocr next to RapidOCR (PP-OCRv4, ONNX Runtime) and Tesseract on the same labelled crops.
+
+  python benchmarks/compare_peers.py [--data ../shared/data/words_dev ../shared/data/lines_dev
+      ../shared/data/iiit5k_test] [--engines flax-ocr rapidocr tesseract] [--limit N]
+      [--checkpoint DIR] [--json OUT.json]
+
+Peers are optional (`pip install -e .[peers]` and `apt-get install tesseract-ocr`); missing ones
+are listed and skipped. Every engine reads one crop per call with one CPU thread, so
+"ms/crop" is single-line latency. Scores: exact match as-is, case-insensitive, and lower-case
+alphanumeric (the scene-text convention used for IIIT5K), and the character error rate.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import sys
+import time
+
+# One thread for every engine; XLA reads its flags when JAX starts.
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import cv2  # pylint: disable=wrong-import-position
+import numpy as np  # pylint: disable=wrong-import-position
+
+DEFAULT_DATA = [REPO.parent / "shared" / "data" / name
+                for name in ("words_dev", "lines_dev", "iiit5k_test")]
+
+
+def bgr(image: np.ndarray) -> np.ndarray:
+  """Any decoded image as 8-bit, 3-channel BGR (what the peers expect)."""
+  if image.dtype != np.uint8:
+    image = (image / 257).astype(np.uint8) if image.dtype == np.uint16 else image.astype(np.uint8)
+  if image.ndim == 2:
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+  return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
+
+
+class FlaxOCR:
+  name = "flax-ocr"
+
+  def __init__(self, checkpoint=None):
+    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+    self.recognizer = TextRecognizer(checkpoint, batch_size=1)
+    self.recognizer.warmup()
+    self.version = self.recognizer.model_name
+
+  def __call__(self, image):
+    return self.recognizer.recognize([image])[0][0]
+
+
+class RapidOCR:
+  name = "rapidocr"
+
+  def __init__(self):
+    import rapidocr_onnxruntime  # pylint: disable=import-outside-toplevel
+    self.engine = rapidocr_onnxruntime.RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    self.version = "PP-OCRv4 rec (rapidocr_onnxruntime)"
+
+  def __call__(self, image):
+    result, _ = self.engine(bgr(image), use_det=False, use_cls=False, use_rec=True)
+    return "".join(line[0] for line in result or [])
+
+
+class Tesseract:
+  name = "tesseract"
+
+  def __init__(self):
+    import pytesseract  # pylint: disable=import-outside-toplevel
+    if shutil.which("tesseract") is None:
+      raise ImportError("the tesseract binary is not installed (apt-get install tesseract-ocr)")
+    self.pytesseract = pytesseract
+    self.version = f"Tesseract {pytesseract.get_tesseract_version()}"
+
+  def __call__(self, image):
+    rgb = cv2.cvtColor(bgr(image), cv2.COLOR_BGR2RGB)
+    return self.pytesseract.image_to_string(rgb, lang="eng", config="--psm 7").strip()
+
+
+ENGINES = {"flax-ocr": FlaxOCR, "rapidocr": RapidOCR, "tesseract": Tesseract}
+
+
+def labelled_images(folder: pathlib.Path, limit: int):
+  from flax_ocr.data.labelfile import read_label_file  # pylint: disable=import-outside-toplevel
+  from flax_ocr.preprocess import load_image  # pylint: disable=import-outside-toplevel
+  records, _ = read_label_file(folder / "labels.tsv", skip_bad_lines=True)
+  records = records[:limit] if limit else records
+  return [(load_image(r.image_path), r.label) for r in records]
+
+
+def score(engine, samples):
+  from flax_ocr.metrics import recognition_metrics  # pylint: disable=import-outside-toplevel
+  engine(samples[0][0])  # warm caches outside the clock
+  predictions, start = [], time.perf_counter()
+  for image, _ in samples:
+    predictions.append(engine(image))
+  ms_per_crop = 1000 * (time.perf_counter() - start) / len(samples)
+  return recognition_metrics(predictions, [label for _, label in samples]) | {
+      "ms_per_crop": ms_per_crop}
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--data", nargs="+", type=pathlib.Path, default=DEFAULT_DATA)
+  parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+  parser.add_argument("--checkpoint", default=None, help="flax-ocr model (default: shipped)")
+  parser.add_argument("--limit", type=int, default=0, help="first N crops of each folder")
+  parser.add_argument("--json", default=None, help="also write the rows here")
+  args = parser.parse_args()
+
+  engines = []
+  for name in args.engines:
+    try:
+      engines.append(FlaxOCR(args.checkpoint) if name == "flax-ocr" else ENGINES[name]())
+    except ImportError as e:
+      print(f"skipping {name}: {e}", file=sys.stderr)
+  folders = [f for f in args.data if (f / "labels.tsv").is_file()]
+  for missing in set(args.data) - set(folders):
+    print(f"skipping {missing}: no labels.tsv", file=sys.stderr)
+
+  rows = []
+  print(f"{'data':<13}{'engine':<11}{'crops':>6}{'exact':>8}{'no case':>9}{'alnum':>8}"
+        f"{'CER':>8}{'ms/crop':>9}")
+  for folder in folders:
+    samples = labelled_images(folder, args.limit)
+    for engine in engines:
+      metrics = score(engine, samples)
+      rows.append({"data": folder.name, "engine": engine.name, "version": engine.version,
+                   **metrics})
+      print(f"{folder.name:<13}{engine.name:<11}{len(samples):>6}{metrics['acc']:>8.1%}"
+            f"{metrics['acc_case_insensitive']:>9.1%}{metrics['acc_alphanumeric']:>8.1%}"
+            f"{metrics['cer']:>8.2%}{metrics['ms_per_crop']:>9.1f}", flush=True)
+  for engine in engines:
+    print(f"{engine.name}: {engine.version}")
+  if args.json:
+    pathlib.Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+  main()

@@ -39,3 +39,15 @@ def test_shipped_model_reads_held_out_fonts():
   wrong = [(family, text, pred) for (_, text, family), (pred, _) in zip(lines, results)
            if pred != text]
   assert not wrong, f"{len(wrong)} of {len(lines)} lines misread: {wrong}"
+
+
+def test_recognizer_reads_paths_and_every_array_layout_alike(tmp_path):
+  import cv2  # pylint: disable=import-outside-toplevel
+  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
+  grey = render_plain("Layouts 123", one_font_per_family(fonts_for("heldout"))[0])
+  path = tmp_path / "line.png"
+  cv2.imwrite(str(path), grey)
+  variants = [grey, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), cv2.cvtColor(grey, cv2.COLOR_GRAY2BGRA),
+              grey.astype(np.uint16) * 257, str(path), path]
+  texts = [text for text, _ in TextRecognizer().recognize(variants)]
+  assert len(set(texts)) == 1 and texts[0], texts

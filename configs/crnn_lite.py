@@ -42,7 +42,7 @@ def get_config():
   config.train = ml_collections.ConfigDict()
   config.train.parallel = "pmap"  # "pmap" | "shard_map"
   config.train.batch_size = 32  # per device; global batch = this x all devices
-  config.train.num_steps = 8000
+  config.train.num_steps = 7800
   config.train.learning_rate = 1e-3
   config.train.warmup_steps = 200
   config.train.grad_clip = 5.0

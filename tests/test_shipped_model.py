@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from flax_ocr.data.render import BUILTIN_FONT, _load_font, family_of, fonts_for
+from flax_ocr.data.render import BUILTIN_FONT, load_font, family_of, fonts_for
 
 PHRASES = ("Invoice 2024-07-15", "Total: $1,234.56", "The quick brown fox", "OPEN 24 HOURS",
            "Call (555) 010-7788", "Meeting at 9:30am")
@@ -12,7 +12,7 @@ PHRASES = ("Invoice 2024-07-15", "Total: $1,234.56", "The quick brown fox", "OPE
 
 def render_plain(text: str, font_path: str, size: int = 32) -> np.ndarray:
   """Black text on white with a small margin: a clean scan of one line."""
-  font = _load_font(font_path, size)
+  font = load_font(font_path, size)
   left, top, right, bottom = font.getbbox(text)
   margin = size // 4
   image = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin), 255)

@@ -61,7 +61,7 @@ def fonts_for(split: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
   if path == BUILTIN_FONT:
     return ImageFont.load_default(size)
   return ImageFont.truetype(path, size)
@@ -86,7 +86,7 @@ class LineRenderer:
     return self.render(text, rng), text
 
   def render(self, text: str, rng: np.random.Generator) -> np.ndarray:
-    font = _load_font(self.fonts[rng.integers(len(self.fonts))], int(rng.integers(26, 44)))
+    font = load_font(self.fonts[rng.integers(len(self.fonts))], int(rng.integers(26, 44)))
     left, top, right, bottom = font.getbbox(text)
     ascent, descent = font.getmetrics()
     text_h = max(bottom, ascent + descent) - min(top, 0)

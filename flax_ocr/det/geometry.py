@@ -1,0 +1,39 @@
+"""Polygon helpers for DB text detection: shrink / expand by the DB offset, box ordering, IoU."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+
+def db_offset(polygon: np.ndarray, ratio: float) -> float:
+  """DB's offset distance D = area x ratio / perimeter (Liao et al. 2020, eq. 4 and 6)."""
+  shape = shapely.Polygon(polygon)
+  return shape.area * ratio / max(shape.length, 1e-6)
+
+
+def offset_polygon(polygon: np.ndarray, distance: float) -> np.ndarray | None:
+  """The polygon grown (distance > 0) or shrunk (< 0) by `distance`, with mitred corners, as
+  [N, 2] float32; None when shrinking leaves nothing."""
+  shape = shapely.Polygon(polygon).buffer(distance, join_style="mitre")
+  if shape.is_empty:
+    return None
+  if shape.geom_type == "MultiPolygon":
+    shape = max(shape.geoms, key=lambda g: g.area)
+  return np.asarray(shape.exterior.coords[:-1], np.float32)
+
+
+def order_quad(points: np.ndarray) -> np.ndarray:
+  """Four corners as top-left, top-right, bottom-right, bottom-left."""
+  points = np.asarray(points, np.float32)
+  by_x = points[np.argsort(points[:, 0], kind="stable")]
+  left, right = by_x[:2], by_x[2:]
+  top_left, bottom_left = left[np.argsort(left[:, 1], kind="stable")]
+  top_right, bottom_right = right[np.argsort(right[:, 1], kind="stable")]
+  return np.stack([top_left, top_right, bottom_right, bottom_left])
+
+
+def polygon_iou(a: np.ndarray, b: np.ndarray) -> float:
+  pa, pb = shapely.Polygon(a), shapely.Polygon(b)
+  union = pa.union(pb).area
+  return pa.intersection(pb).area / union if union > 0 else 0.0

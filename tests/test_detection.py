@@ -135,3 +135,59 @@ def test_dbnet_maps_have_the_image_size_and_learn_a_page():
 
   losses = [float(step(model, optimizer)) for _ in range(40)]
   assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_reading_order_is_lines_top_down_then_left_to_right():
+  def box(x, y, w=40, h=12):
+    return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+  quads = np.stack([box(100, 52), box(10, 50), box(10, 10), box(60, 12), box(10, 90)])
+  from flax_ocr.det.crops import reading_order  # pylint: disable=import-outside-toplevel
+  assert reading_order(quads).tolist() == [2, 3, 1, 0, 4]
+  assert reading_order(np.zeros((0, 4, 2))).tolist() == []
+
+
+def test_rectify_undoes_a_rotation_and_turns_vertical_crops():
+  from flax_ocr.det.crops import rectify  # pylint: disable=import-outside-toplevel
+  image = np.zeros((200, 200), np.uint8)
+  quad = order_quad(cv2.boxPoints(((100, 100), (120, 30), 20)))
+  cv2.fillPoly(image, [np.round(quad).astype(np.int32)], 255)
+  crop = rectify(image, quad)
+  assert abs(crop.shape[1] - 120) <= 2 and abs(crop.shape[0] - 30) <= 2
+  assert crop[3:-3, 3:-3].min() > 200  # the whole rectangle, upright
+  tall = rectify(image, np.float32([[90, 40], [110, 40], [110, 160], [90, 160]]))
+  assert tall.shape[1] > tall.shape[0]
+
+
+def test_direction_classifier_learns_flipped_crops():
+  """Rendered lines and the same lines turned 180 degrees: the classifier fits them."""
+  import optax  # pylint: disable=import-outside-toplevel
+  from flax import nnx  # pylint: disable=import-outside-toplevel
+  from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.direction import DirectionClassifier, INPUT_HEIGHT, INPUT_WIDTH  # pylint: disable=import-outside-toplevel
+  from flax_ocr.preprocess import prepare_line  # pylint: disable=import-outside-toplevel
+
+  renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False)
+  lines = [renderer.sample(i)[0] for i in range(24)]
+  images = jnp.asarray(np.stack(
+      [prepare_line(im, INPUT_HEIGHT, (INPUT_WIDTH,))[0] for im in lines] +
+      [prepare_line(np.rot90(im, 2), INPUT_HEIGHT, (INPUT_WIDTH,))[0] for im in lines]))
+  labels = jnp.asarray([0] * len(lines) + [1] * len(lines))
+  model = DirectionClassifier(widths=(8, 16, 32, 64), rngs=nnx.Rngs(0))
+  for _, module in nnx.iter_graph(model):
+    if isinstance(module, nnx.BatchNorm):
+      module.axis_name = None
+  optimizer = nnx.Optimizer(model, optax.adam(3e-3), wrt=nnx.Param)
+
+  @nnx.jit
+  def step(model, optimizer):
+    def loss_fn(model):
+      return optax.softmax_cross_entropy_with_integer_labels(model(images), labels).mean()
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    optimizer.update(model, grads)
+    return loss
+
+  for _ in range(40):
+    step(model, optimizer)
+  assert model(images).shape == (48, 2)
+  accuracy = float((model(images).argmax(-1) == labels).mean())  # train mode: batch statistics
+  assert accuracy == 1.0, accuracy

@@ -1,0 +1,41 @@
+"""From detected quads to recognizer inputs: reading order and perspective-rectified crops."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def reading_order(quads: np.ndarray, line_tolerance: float = 0.5) -> np.ndarray:
+  """Indices of `quads` [N, 4, 2] top to bottom, then left to right within a line: boxes whose
+  vertical centres differ by less than `line_tolerance` x their height share a line."""
+  if len(quads) == 0:
+    return np.zeros(0, int)
+  centers = quads.mean(1)
+  heights = np.linalg.norm(quads[:, 3] - quads[:, 0], axis=-1)
+  order = list(np.argsort(centers[:, 1], kind="stable"))
+  lines, current = [], [order[0]]
+  for i in order[1:]:
+    anchor = current[0]
+    if abs(centers[i, 1] - centers[anchor, 1]) < line_tolerance * max(heights[anchor], 1):
+      current.append(i)
+    else:
+      lines.append(current)
+      current = [i]
+  lines.append(current)
+  return np.array([i for line in lines for i in sorted(line, key=lambda j: centers[j, 0])])
+
+
+def rectify(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+  """The quad (top-left, top-right, bottom-right, bottom-left) warped to an upright rectangle;
+  crops much taller than wide (vertical text) are turned 90 degrees to read left to right."""
+  quad = np.asarray(quad, np.float32)
+  width = int(round(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))))
+  height = int(round(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))))
+  width, height = max(width, 1), max(height, 1)
+  target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+  crop = cv2.warpPerspective(image, cv2.getPerspectiveTransform(quad, target), (width, height),
+                             flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+  if height >= 1.5 * width:
+    crop = np.rot90(crop)
+  return np.ascontiguousarray(crop)

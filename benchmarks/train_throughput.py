@@ -15,6 +15,7 @@ optimizer update, and the input pipeline (ms to assemble one batch from rendered
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -116,7 +117,8 @@ def input_pipeline_ms(config, batch_size, width, batches=20):
   spec = ml_collections.ConfigDict({"render_count": batch_size * 4, "render_seed": 9,
                                     "render_fonts": "train", "max_chars": 24})
   with tempfile.TemporaryDirectory() as data_dir:
-    source = open_dataset("bench", spec, charset, config.data, data_dir)
+    with contextlib.redirect_stdout(sys.stderr):  # tfds prints progress; keep --json clean
+      source = open_dataset("bench", spec, charset, config.data, data_dir)
     assembler = BatchAssembler(source, charset=charset, height=config.model.height,
                                buckets=tuple(config.data.buckets),
                                max_label_length=config.data.max_label_length)
@@ -146,7 +148,6 @@ def main():
     os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.devices}"
   sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-  import contextlib  # pylint: disable=import-outside-toplevel
   import jax  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel

@@ -2,10 +2,10 @@
 
   python train.py --config configs/crnn_lite.py --workdir runs/crnn_lite
 
-Data: 100k rendered lines from the training font families; eval on 1,000 lines rendered with
+Data: 160k rendered lines from the training font families; eval on 1,000 lines rendered with
 held-out font families. The shipped English model (flax_ocr/weights/rec_en_crnn_lite) is trained
-with this config; it is sized for a 2-core CPU (about 1 hour). On accelerators raise
-data.train.render_count and train.num_steps.
+with this config (7,800 steps, about 2.6 hours on a 2-core CPU; see its MODEL_CARD.md). On
+accelerators raise data.train.render_count and train.num_steps.
 """
 
 import ml_collections

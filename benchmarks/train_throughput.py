@@ -67,13 +67,12 @@ def step_breakdown(config, num_classes, batch, repeats):
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr.ctc import ctc_loss, frame_lengths  # pylint: disable=import-outside-toplevel
   from flax_ocr.models import build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.models.backbones import without_mesh_axis  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.state import make_optimizer  # pylint: disable=import-outside-toplevel
 
   model = build_model(config.model, num_classes)
   model.train()
-  for _, module in nnx.iter_graph(model):  # no mesh axis outside the parallel step
-    if isinstance(module, nnx.BatchNorm):
-      module.axis_name = None
+  without_mesh_axis(model)
 
   def grad_ms(module, inputs, loss_of_output):
     graphdef, state = nnx.split(module)

@@ -60,11 +60,11 @@ class TextRecognizer:
     frame_paddings [B, W / 4] (1 = padding). Returns a `ctc.Decoded` of device arrays."""
     return _predict(self.graphdef, self.state, images, frame_paddings)
 
-  def warmup(self, batch_sizes_: tuple[int, ...] = (1,)):
+  def warmup(self, sizes: tuple[int, ...] = (1,)):
     """Compiles (or loads from the compilation cache) every bucket width at these batch sizes,
     so that later calls run at full speed."""
     for bucket in self.buckets:
-      for size in batch_sizes_:
+      for size in sizes:
         jax.block_until_ready(self.predict_arrays(
             np.zeros((size, self.height, bucket), np.float32),
             np.zeros((size, bucket // FRAME_STRIDE), np.float32)))

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from flax_ocr.det.geometry import order_quad, polygon_iou
+from flax_ocr.models.backbones import without_mesh_axis
 from flax_ocr.det.loss import balanced_bce, db_loss
 from flax_ocr.det.postprocess import boxes_from_prob
 from flax_ocr.det.targets import db_targets
@@ -115,9 +116,7 @@ def test_dbnet_maps_have_the_image_size_and_learn_a_page():
   images = jnp.asarray(page)[None]
 
   model = DBNet(widths=(8, 16, 32, 64), inner=32, rngs=nnx.Rngs(0))
-  for _, module in nnx.iter_graph(model):
-    if isinstance(module, nnx.BatchNorm):
-      module.axis_name = None
+  without_mesh_axis(model)
   model.eval()
   prob, thresh = model(images)
   assert prob.shape == thresh.shape == (1, HEIGHT, WIDTH)
@@ -173,9 +172,7 @@ def test_direction_classifier_learns_flipped_crops():
       [prepare_line(np.rot90(im, 2), INPUT_HEIGHT, (INPUT_WIDTH,))[0] for im in lines]))
   labels = jnp.asarray([0] * len(lines) + [1] * len(lines))
   model = DirectionClassifier(widths=(8, 16, 32, 64), rngs=nnx.Rngs(0))
-  for _, module in nnx.iter_graph(model):
-    if isinstance(module, nnx.BatchNorm):
-      module.axis_name = None
+  without_mesh_axis(model)
   optimizer = nnx.Optimizer(model, optax.adam(3e-3), wrt=nnx.Param)
 
   @nnx.jit

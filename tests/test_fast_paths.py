@@ -9,7 +9,7 @@ from flax import nnx
 from jax import lax
 
 from flax_ocr.models import build_model
-from flax_ocr.models.backbones import max_pool
+from flax_ocr.models.backbones import max_pool, without_mesh_axis
 from flax_ocr.models.conv import conv_matmul_grad
 from flax_ocr.models.flops import forward_flops
 from flax_ocr.recognizer import batch_sizes
@@ -67,9 +67,7 @@ def test_whole_model_gradients_agree_between_conv_impls():
                                         "height": 32, "conv_impl": impl})
     model = build_model(config, 10)
     model.train()
-    for _, module in nnx.iter_graph(model):
-      if isinstance(module, nnx.BatchNorm):
-        module.axis_name = None
+    without_mesh_axis(model)
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     loss = lambda p: (nnx.merge(graphdef, p, rest, copy=True)(images) ** 2).mean()  # pylint: disable=unnecessary-lambda-assignment,cell-var-from-loop
     grads.append(jax.grad(loss)(params))

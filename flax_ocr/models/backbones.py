@@ -21,6 +21,15 @@ PAPER_LAYERS = (
 )
 
 
+def without_mesh_axis(model: nnx.Module) -> nnx.Module:
+  """Makes every batch norm in `model` average over the local batch only, for running a model
+  outside the data-parallel step (benchmarks, tests); returns `model`."""
+  for _, module in nnx.iter_graph(model):
+    if isinstance(module, nnx.BatchNorm):
+      module.axis_name = None
+  return model
+
+
 POOLS = {"2x2": (2, 2), "2x1": (2, 1)}  # (height, width) windows, stride = window
 
 

@@ -1,4 +1,5 @@
-"""Recognises text-line images: python infer.py --image PATH [--image PATH ...] [--json]"""
+"""Finds and reads the text in images: python infer.py --image PATH [--image PATH ...] [--json]
+[--out DIR] [--no_det] [--no_cls] [--no_rec]"""
 
 import sys
 

@@ -1,8 +1,15 @@
-"""flax-ocr next to RapidOCR (PP-OCRv4, ONNX Runtime) and Tesseract on the same labelled crops.
+"""flax-ocr next to RapidOCR (PP-OCRv4, ONNX Runtime) and Tesseract on the same labelled crops
+and whole images.
 
   python benchmarks/compare_peers.py [--data ../shared/data/words_dev ../shared/data/lines_dev
-      ../shared/data/iiit5k_test] [--engines flax-ocr rapidocr tesseract] [--limit N]
-      [--checkpoint DIR] [--json OUT.json]
+      ../shared/data/iiit5k_test] [--pages ../shared/data/scenes_dev skimage]
+      [--engines flax-ocr rapidocr tesseract] [--limit N] [--checkpoint DIR] [--json OUT.json]
+
+Crops (`--data`, folders with labels.tsv) are read as single lines. Pages (`--pages`, folders of
+images with `<name>.gt.txt`; `skimage` = scikit-image's scanned book page `skimage.data.page()`
+with its text in benchmarks/skimage_page.gt.txt) go through each engine's whole pipeline
+(detection, direction classification, recognition); a page's lines are joined in reading order
+and scored by character error rate against the true lines; "ms/page" is whole-image latency.
 
 Peers are optional (`pip install -e .[peers]` and `apt-get install tesseract-ocr`); missing ones
 are listed and skipped. Every engine reads one crop per call with one CPU thread, so
@@ -30,6 +37,8 @@ import numpy as np  # pylint: disable=wrong-import-position
 
 DEFAULT_DATA = [REPO.parent / "shared" / "data" / name
                 for name in ("words_dev", "lines_dev", "iiit5k_test")]
+DEFAULT_PAGES = [REPO.parent / "shared" / "data" / "scenes_dev", "skimage"]
+SKIMAGE_PAGE_TRUTH = REPO / "benchmarks" / "skimage_page.gt.txt"
 
 
 def bgr(image: np.ndarray) -> np.ndarray:
@@ -45,13 +54,20 @@ class FlaxOCR:
   name = "flax-ocr"
 
   def __init__(self, checkpoint=None):
-    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
-    self.recognizer = TextRecognizer(checkpoint, batch_size=1)
+    from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
+    self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint)
+    self.recognizer = self.ocr.recognizer
+    self.recognizer.batch_size = 1
     self.recognizer.warmup()
-    self.version = self.recognizer.model_name
+    self.version = f"{self.recognizer.model_name} + det_db_lite + cls_direction_lite"
 
   def __call__(self, image):
     return self.recognizer.recognize([image])[0][0]
+
+  def page(self, image):
+    from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+    result = self.ocr.ocr(image)[0]
+    return page_text([box for box, _ in result], [text for _, (text, _) in result])
 
 
 class RapidOCR:
@@ -65,6 +81,13 @@ class RapidOCR:
   def __call__(self, image):
     result, _ = self.engine(bgr(image), use_det=False, use_cls=False, use_rec=True)
     return "".join(line[0] for line in result or [])
+
+  def page(self, image):
+    from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+    result, _ = self.engine(bgr(image))
+    result = result or []
+    return page_text([np.asarray(box, np.float32) for box, _, _ in result],
+                     [text for _, text, _ in result])
 
 
 class Tesseract:
@@ -81,6 +104,11 @@ class Tesseract:
     rgb = cv2.cvtColor(bgr(image), cv2.COLOR_BGR2RGB)
     return self.pytesseract.image_to_string(rgb, lang="eng", config="--psm 7").strip()
 
+  def page(self, image):
+    rgb = cv2.cvtColor(bgr(image), cv2.COLOR_BGR2RGB)
+    text = self.pytesseract.image_to_string(rgb, lang="eng")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
 
 ENGINES = {"flax-ocr": FlaxOCR, "rapidocr": RapidOCR, "tesseract": Tesseract}
 
@@ -91,6 +119,31 @@ def labelled_images(folder: pathlib.Path, limit: int):
   records, _ = read_label_file(folder / "labels.tsv", skip_bad_lines=True)
   records = records[:limit] if limit else records
   return [(load_image(r.image_path), r.label) for r in records]
+
+
+def labelled_pages(source):
+  """(name, image, true lines) of a page folder, or of scikit-image's book page."""
+  from flax_ocr.evaluate import page_samples  # pylint: disable=import-outside-toplevel
+  from flax_ocr.preprocess import load_image  # pylint: disable=import-outside-toplevel
+  if str(source) == "skimage":
+    import skimage.data  # pylint: disable=import-outside-toplevel
+    truth = SKIMAGE_PAGE_TRUTH.read_text(encoding="utf-8").splitlines()
+    return [("skimage.data.page()", skimage.data.page(), truth)]
+  return [(path.name, load_image(path), truth) for path, truth in page_samples(source)]
+
+
+def score_pages(engine, pages):
+  """Per page: CER of the engine's lines against the truth, and whole-image latency."""
+  from flax_ocr.metrics import page_error_rate  # pylint: disable=import-outside-toplevel
+  rows = []
+  for name, image, truth in pages:
+    engine.page(image)  # warm caches (and compile this image's shapes) outside the clock
+    start = time.perf_counter()
+    lines = engine.page(image)
+    ms = 1000 * (time.perf_counter() - start)
+    rows.append({"page": name, "lines": lines, "ms_per_page": ms} |
+                page_error_rate(lines, truth))
+  return rows
 
 
 def score(engine, samples):
@@ -106,7 +159,9 @@ def score(engine, samples):
 
 def main():
   parser = argparse.ArgumentParser()
-  parser.add_argument("--data", nargs="+", type=pathlib.Path, default=DEFAULT_DATA)
+  parser.add_argument("--data", nargs="*", type=pathlib.Path, default=DEFAULT_DATA)
+  parser.add_argument("--pages", nargs="*", default=DEFAULT_PAGES,
+                      help="page folders (<name>.gt.txt beside each image) or 'skimage'")
   parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
   parser.add_argument("--checkpoint", default=None, help="flax-ocr model (default: shipped)")
   parser.add_argument("--limit", type=int, default=0, help="first N crops of each folder")
@@ -135,6 +190,20 @@ def main():
       print(f"{folder.name:<13}{engine.name:<11}{len(samples):>6}{metrics['acc']:>8.1%}"
             f"{metrics['acc_case_insensitive']:>9.1%}{metrics['acc_alphanumeric']:>8.1%}"
             f"{metrics['cer']:>8.2%}{metrics['ms_per_crop']:>9.1f}", flush=True)
+  page_sets = [p for p in args.pages
+               if str(p) == "skimage" or any(pathlib.Path(p).glob("*.gt.txt"))]
+  for missing in set(map(str, args.pages)) - set(map(str, page_sets)):
+    print(f"skipping {missing}: no <name>.gt.txt pages", file=sys.stderr)
+  if page_sets:
+    print(f"\n{'page':<22}{'engine':<11}{'CER':>8}{'no case':>9}{'ms/page':>10}")
+  for source in page_sets:
+    for name, image, truth in labelled_pages(source):
+      for engine in engines:
+        row, = score_pages(engine, [(name, image, truth)])
+        rows.append({"data": str(source), "engine": engine.name, "version": engine.version,
+                     **row})
+        print(f"{name:<22}{engine.name:<11}{row['cer']:>8.2%}"
+              f"{row['cer_case_insensitive']:>9.2%}{row['ms_per_page']:>10.1f}", flush=True)
   for engine in engines:
     print(f"{engine.name}: {engine.version}")
   if args.json:

@@ -1,12 +1,17 @@
-"""flax-ocr: PP-OCR-style text recognition in JAX / Flax.
+"""flax-ocr: PP-OCR-style text detection, direction classification and recognition in JAX / Flax.
 
+  from flax_ocr import OCR
+  OCR(use_angle_cls=True).ocr("photo.jpg")  # [[[box, (text, confidence)], ...]]
   from flax_ocr import TextRecognizer
   TextRecognizer().recognize(["line.png"])  # [(text, confidence)]
 """
 
+_PUBLIC = {"OCR": "flax_ocr.pipeline", "TextRecognizer": "flax_ocr.recognizer",
+           "TextDetector": "flax_ocr.det.detector", "DirectionPredictor": "flax_ocr.det.classifier"}
+
 
 def __getattr__(name):
-  if name == "TextRecognizer":  # imported on first use: `import flax_ocr` stays light
-    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
-    return TextRecognizer
+  if name in _PUBLIC:  # imported on first use: `import flax_ocr` stays light
+    import importlib  # pylint: disable=import-outside-toplevel
+    return getattr(importlib.import_module(_PUBLIC[name]), name)
   raise AttributeError(name)

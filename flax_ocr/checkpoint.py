@@ -21,7 +21,7 @@ import orbax.checkpoint as ocp
 from flax import nnx
 
 from flax_ocr.charset import Charset
-from flax_ocr.models import build_model
+from flax_ocr.architectures import build_model
 
 LATEST, BEST = "checkpoints", "best"
 
@@ -30,14 +30,15 @@ class CheckpointError(ValueError):
   """No usable model at a path; the message names it."""
 
 
-def metadata(config, charset: Charset) -> dict:
-  return {"config": json.loads(config.to_json()), "dictionary": list(charset.chars)}
+def metadata(config, charset: Charset | None = None) -> dict:
+  return {"config": json.loads(config.to_json()),
+          "dictionary": list(charset.chars) if charset else []}
 
 
 class Checkpoints:
   """The latest and the best checkpoints of one training run."""
 
-  def __init__(self, workdir: str | os.PathLike, keep: int = 2):
+  def __init__(self, workdir: str | os.PathLike, keep: int = 2, best_metric: str = "acc"):
     workdir = pathlib.Path(workdir).absolute()
     # Synchronous saves: the two managers' cross-process barriers must not interleave.
     self.latest = ocp.CheckpointManager(
@@ -45,7 +46,7 @@ class Checkpoints:
             max_to_keep=keep, create=True, enable_async_checkpointing=False))
     self.best = ocp.CheckpointManager(
         workdir / BEST, options=ocp.CheckpointManagerOptions(
-            max_to_keep=1, create=True, best_fn=lambda metrics: metrics["acc"],
+            max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric],
             best_mode="max", enable_async_checkpointing=False))
 
   @staticmethod
@@ -109,7 +110,7 @@ def _model_from_meta(meta: dict, abstract: bool = False):
   (faster, for weights that are about to be overwritten)."""
   config = ml_collections.ConfigDict(meta["config"])
   charset = Charset(tuple(meta["dictionary"]))
-  build = functools.partial(build_model, config.model, charset.num_classes)
+  build = functools.partial(build_model, config, charset.num_classes)
   return (nnx.eval_shape(build) if abstract else build()), charset, config
 
 

@@ -1,21 +1,29 @@
-"""Scores a recognizer on labelled line images.
+"""Scores a recognizer on labelled line images, or the whole pipeline on pages.
 
   python -m flax_ocr.evaluate --checkpoint DIR --data DIR_WITH_labels.tsv --json OUT.json
 
 prints a table of acc / norm_edit_dis / CER (as-is, case-insensitive, alphanumeric) and writes
 {"metrics": {...}, "predictions": [{"file", "label", "pred", "confidence"}]}.
+
+  python -m flax_ocr.evaluate --pages DIR [--json OUT.json]
+
+reads every image of DIR that has a `<name>.gt.txt` (its text, one line per line, in reading
+order), runs detection, direction classification and recognition, and prints each page's
+character error rate (the recognised lines joined by newlines against the true ones).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import sys
 
 import tqdm
 
 from flax_ocr.data.labelfile import LabelFileError, read_label_file
-from flax_ocr.metrics import recognition_metrics
+from flax_ocr.det.crops import page_text
+from flax_ocr.metrics import page_error_rate, recognition_metrics
 from flax_ocr.preprocess import ImageError, load_image
 
 
@@ -60,6 +68,35 @@ def label_file_samples(path):
     yield record.image_path.name, image, record.label
 
 
+def page_samples(folder):
+  """(image path, true lines) of every image in `folder` with a `<name>.gt.txt` beside it."""
+  from flax_ocr.infer import IMAGE_SUFFIXES  # pylint: disable=import-outside-toplevel
+  folder = pathlib.Path(folder)
+  if not folder.is_dir():
+    raise FileNotFoundError(f"{folder}: not a folder")
+  for image_path in sorted(folder.iterdir()):
+    truth = image_path.with_suffix(".gt.txt")
+    if image_path.suffix.lower() in IMAGE_SUFFIXES and truth.is_file():
+      lines = [line.strip() for line in truth.read_text(encoding="utf-8").splitlines()]
+      yield image_path, [line for line in lines if line]
+
+
+def evaluate_pages(ocr, samples):
+  """Page CER of each (image path, true lines); returns (per-page rows, mean CERs)."""
+  rows = []
+  for path, truth in samples:
+    try:
+      result = ocr.ocr(load_image(path))[0]
+    except ImageError as e:
+      print(f"error: {e}", file=sys.stderr)
+      result = []
+    lines = page_text([box for box, _ in result], [text for _, (text, _) in result])
+    rows.append({"image": path.name, "lines": lines} | page_error_rate(lines, truth))
+  means = {key: sum(r[key] for r in rows) / max(len(rows), 1)
+           for key in ("cer", "cer_case_insensitive")}
+  return rows, means
+
+
 def print_table(metrics: dict[str, float], title: str):
   print(f"{title}: {int(metrics['count'])} images")
   print(f"{'variant':<20}{'acc':>10}{'norm_edit_dis':>16}{'cer':>10}")
@@ -73,10 +110,14 @@ def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--checkpoint", help="export folder, training workdir or checkpoint "
                       "folder (default: the shipped English model)")
-  parser.add_argument("--data", required=True, help="label file, or folder with labels.tsv")
+  source = parser.add_mutually_exclusive_group(required=True)
+  source.add_argument("--data", help="label file, or folder with labels.tsv")
+  source.add_argument("--pages", help="folder of whole images with <name>.gt.txt files")
   parser.add_argument("--json", help="write metrics and predictions here")
   parser.add_argument("--batch_size", type=int, default=64)
   args = parser.parse_args(argv)
+  if args.pages:
+    return main_pages(args)
   from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   try:
     recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size)
@@ -88,6 +129,26 @@ def main(argv=None):
   if args.json:
     with open(args.json, "w", encoding="utf-8") as f:
       json.dump({"metrics": metrics, "predictions": predictions}, f, indent=1)
+  return 0
+
+
+def main_pages(args) -> int:
+  from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
+  try:
+    samples = list(page_samples(args.pages))
+    ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint)
+    rows, means = evaluate_pages(ocr, tqdm.tqdm(samples, desc="pages", file=sys.stderr))
+  except (ValueError, FileNotFoundError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print(f"{'page':<24}{'CER':>8}{'CER (no case)':>15}")
+  for row in rows:
+    print(f"{row['image']:<24}{row['cer']:>8.2%}{row['cer_case_insensitive']:>15.2%}")
+  print(f"{'mean of ' + str(len(rows)) + ' pages':<24}{means['cer']:>8.2%}"
+        f"{means['cer_case_insensitive']:>15.2%}")
+  if args.json:
+    with open(args.json, "w", encoding="utf-8") as f:
+      json.dump({"metrics": means, "pages": rows}, f, indent=1)
   return 0
 
 

@@ -1,4 +1,5 @@
-"""Command line: recognise text-line images and print text and confidence per image."""
+"""Command line: find and read every text line of whole images (or read line images with
+--no_det), print them, optionally as JSON, and draw them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pathlib
 import sys
 
+import cv2
 import tqdm
 
 from flax_ocr.preprocess import ImageError, load_image
@@ -25,40 +27,79 @@ def expand_inputs(paths) -> list[pathlib.Path]:
   return out
 
 
+def as_records(result, det: bool, rec: bool) -> list[dict]:
+  """One image's `OCR.ocr` result as JSON-ready line records."""
+  if not det:
+    return [{"text": text, "confidence": round(confidence, 4)} for text, confidence in result]
+  if not rec:
+    return [{"box": [[round(x, 1), round(y, 1)] for x, y in box]} for box in result]
+  return [{"box": [[round(x, 1), round(y, 1)] for x, y in box], "text": text,
+           "confidence": round(confidence, 4)} for box, (text, confidence) in result]
+
+
+def print_lines(path, records):
+  print(path)
+  for record in records:
+    box = " ".join(f"{x:.0f},{y:.0f}" for x, y in record.get("box", []))
+    fields = [box] if box else []
+    if "text" in record:
+      fields += [record["text"], f"{record['confidence']:.4f}"]
+    print("  " + "\t".join(fields))
+
+
+def save_drawing(out_dir: pathlib.Path, path: pathlib.Path, image, result, records):
+  from flax_ocr.draw import draw_ocr  # pylint: disable=import-outside-toplevel
+  out_dir.mkdir(parents=True, exist_ok=True)
+  cv2.imwrite(str(out_dir / f"{path.stem}_ocr.jpg"), draw_ocr(image, result))
+  (out_dir / f"{path.stem}_ocr.json").write_text(
+      json.dumps({"image": str(path), "lines": records}, ensure_ascii=False, indent=1))
+
+
 def main(argv=None) -> int:
-  parser = argparse.ArgumentParser(description="Recognise text in line images.")
+  parser = argparse.ArgumentParser(description="Find and read the text in images.")
   parser.add_argument("--image", action="append", required=True,
                       help="image file or folder (repeatable)")
-  parser.add_argument("--checkpoint", help="export folder, training workdir or checkpoint "
-                      "folder (default: the shipped English model)")
   parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-  parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--out", help="folder for drawings (<name>_ocr.jpg) and <name>_ocr.json")
+  parser.add_argument("--no_det", action="store_true",
+                      help="no detection: each image is one text line")
+  parser.add_argument("--no_cls", action="store_true",
+                      help="no direction classifier (upside-down lines are not turned)")
+  parser.add_argument("--no_rec", action="store_true", help="detection only: boxes")
+  parser.add_argument("--rec_model", "--checkpoint", dest="rec_model",
+                      help="recognizer: export folder, training workdir or checkpoint folder "
+                      "(default: the shipped English model)")
+  parser.add_argument("--det_model", help="detector (default: the shipped one)")
+  parser.add_argument("--cls_model", help="direction classifier (default: the shipped one)")
   args = parser.parse_args(argv)
+  det, cls, rec = not args.no_det, not args.no_cls, not args.no_rec
+  if not det and not rec:
+    parser.error("--no_det and --no_rec leave nothing to do")
 
-  from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
   try:
-    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size)
+    ocr = OCR(use_angle_cls=cls, det_model=args.det_model, rec_model=args.rec_model,
+              cls_model=args.cls_model)
   except (ValueError, FileNotFoundError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
 
   paths = expand_inputs(args.image)
   failed, results = 0, []
-  chunk = max(args.batch_size, 1) * 4
-  for start in tqdm.tqdm(range(0, len(paths), chunk), disable=len(paths) <= chunk,
-                         desc="images", file=sys.stderr):
-    readable = []
-    for path in paths[start:start + chunk]:
-      try:
-        readable.append((path, load_image(path)))
-      except ImageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        failed += 1
-    for (path, _), (text, confidence) in zip(
-        readable, recognizer.recognize([image for _, image in readable])):
-      results.append({"image": str(path), "text": text, "confidence": round(confidence, 4)})
-      if not args.json:
-        print(f"{path}\t{text}\t{confidence:.4f}")
+  for path in tqdm.tqdm(paths, disable=len(paths) < 2, desc="images", file=sys.stderr):
+    try:
+      image = load_image(path)
+      result = ocr.ocr(image, det=det, cls=cls, rec=rec)[0]
+    except ImageError as e:
+      print(f"error: {e}", file=sys.stderr)
+      failed += 1
+      continue
+    records = as_records(result, det, rec)
+    results.append({"image": str(path), "lines": records})
+    if not args.json:
+      print_lines(path, records)
+    if args.out and det:
+      save_drawing(pathlib.Path(args.out), path, image, result, records)
   if args.json:
     print(json.dumps(results, ensure_ascii=False, indent=1))
   return 1 if failed else 0

@@ -49,3 +49,36 @@ def recognition_metrics(predictions, labels) -> dict[str, float]:
     out[f"norm_edit_dis{suffix}"] = 1.0 - norm_dist / n
     out[f"cer{suffix}"] = dist_sum / max(chars, 1)
   return out
+
+
+def detection_counts(predicted, truth, iou_threshold: float = 0.5) -> dict[str, int]:
+  """Matches predicted to true polygons one to one (greedily, best IoU first); a match needs
+  IoU >= `iou_threshold`. Returns counts to sum over images before `detection_scores`."""
+  from flax_ocr.det.geometry import polygon_iou  # pylint: disable=import-outside-toplevel
+  pairs = sorted(((polygon_iou(p, t), i, j) for i, p in enumerate(predicted)
+                  for j, t in enumerate(truth)), reverse=True)
+  used_p, used_t = set(), set()
+  for iou, i, j in pairs:
+    if iou < iou_threshold:
+      break
+    if i not in used_p and j not in used_t:
+      used_p.add(i)
+      used_t.add(j)
+  return {"matched": len(used_p), "predicted": len(predicted), "truth": len(truth)}
+
+
+def detection_scores(counts) -> dict[str, float]:
+  """precision, recall and hmean from summed `detection_counts` (ICDAR's IoU protocol)."""
+  precision = counts["matched"] / max(counts["predicted"], 1)
+  recall = counts["matched"] / max(counts["truth"], 1)
+  hmean = 2 * precision * recall / max(precision + recall, 1e-9)
+  return {"precision": precision, "recall": recall, "hmean": hmean}
+
+
+def page_error_rate(predicted_lines, truth_lines) -> dict[str, float]:
+  """End-to-end character error rate of a page: the recognised lines and the true ones, each
+  joined with newlines in reading order, compared by edit distance; also case-insensitive."""
+  predicted, truth = "\n".join(predicted_lines), "\n".join(truth_lines)
+  chars = max(len(truth), 1)
+  return {"cer": edit_distance(predicted, truth) / chars,
+          "cer_case_insensitive": edit_distance(predicted.lower(), truth.lower()) / chars}

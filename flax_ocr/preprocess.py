@@ -33,8 +33,9 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
   return decode_image(data, str(path))
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-  """Grey uint8 from grey, BGR or BGRA images of 8 or 16 bits (alpha over white)."""
+def to_8bit(image: np.ndarray) -> np.ndarray:
+  """Grey [H, W] or BGR [H, W, 3] uint8 from grey, BGR or BGRA images of 8 or 16 bits (alpha
+  composited over white)."""
   image = np.asarray(image)
   if image.dtype == np.uint16:
     image = (image >> 8).astype(np.uint8)
@@ -49,7 +50,19 @@ def to_gray(image: np.ndarray) -> np.ndarray:
   if image.shape[2] == 4:
     alpha = image[:, :, 3:4].astype(np.float32) / 255.0
     image = (image[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-  return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+  return image
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+  """Grey uint8 from any image `to_8bit` takes."""
+  image = to_8bit(image)
+  return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+  """BGR uint8 from any image `to_8bit` takes."""
+  image = to_8bit(image)
+  return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
 
 
 def pick_bucket(width: int, buckets: tuple[int, ...]) -> int:

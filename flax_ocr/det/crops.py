@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 
 
-def reading_order(quads: np.ndarray, line_tolerance: float = 0.5) -> np.ndarray:
-  """Indices of `quads` [N, 4, 2] top to bottom, then left to right within a line: boxes whose
-  vertical centres differ by less than `line_tolerance` x their height share a line."""
+def text_lines(quads: np.ndarray, line_tolerance: float = 0.5) -> list[list[int]]:
+  """Indices of `quads` [N, 4, 2] grouped into lines, top to bottom, each left to right: boxes
+  whose vertical centres differ by less than `line_tolerance` x their height share a line."""
+  quads = np.asarray(quads, np.float32).reshape(-1, 4, 2)
   if len(quads) == 0:
-    return np.zeros(0, int)
+    return []
   centers = quads.mean(1)
   heights = np.linalg.norm(quads[:, 3] - quads[:, 0], axis=-1)
   order = list(np.argsort(centers[:, 1], kind="stable"))
@@ -23,7 +24,17 @@ def reading_order(quads: np.ndarray, line_tolerance: float = 0.5) -> np.ndarray:
       lines.append(current)
       current = [i]
   lines.append(current)
-  return np.array([i for line in lines for i in sorted(line, key=lambda j: centers[j, 0])])
+  return [sorted(line, key=lambda j: centers[j, 0]) for line in lines]
+
+
+def reading_order(quads: np.ndarray, line_tolerance: float = 0.5) -> np.ndarray:
+  """Indices of `quads` [N, 4, 2] top to bottom, then left to right within a line."""
+  return np.array([i for line in text_lines(quads, line_tolerance) for i in line], int)
+
+
+def page_text(boxes, texts) -> list[str]:
+  """The text of a page, one string per line: boxes on one line joined with spaces."""
+  return [" ".join(texts[i] for i in line) for line in text_lines(boxes)]
 
 
 def rectify(image: np.ndarray, quad: np.ndarray) -> np.ndarray:

@@ -14,20 +14,37 @@ def approximate_binary(prob, thresh, k: float = 50.0):
   return jax.nn.sigmoid(k * (prob - thresh))
 
 
+def hardest_threshold(values, count, iterations: int = 32):
+  """Per row of `values` [B, N] (>= 0), a threshold t with about `count` [B] values above it:
+  bisection on the value range, 32 cheap passes instead of a sort (which costs ~0.5 s per step
+  on a CPU at 16 x 320 x 320)."""
+  low = jnp.zeros(values.shape[0], values.dtype)
+  high = values.max(-1)
+
+  def halve(_, bounds):
+    low, high = bounds
+    middle = (low + high) / 2
+    too_many = (values > middle[:, None]).sum(-1) > count
+    return jnp.where(too_many, middle, low), jnp.where(too_many, high, middle)
+
+  _, high = jax.lax.fori_loop(0, iterations, halve, (low, high))
+  return high
+
+
 def balanced_bce(prob, gt, mask, negative_ratio: float = 3.0):
   """BCE over all positives and the hardest negatives (at most `negative_ratio` x positives),
-  per image; fixed shapes (a sort), so it runs under jit."""
+  per image; fixed shapes, so it runs under jit."""
   prob, gt, mask = (x.reshape(x.shape[0], -1) for x in (prob, gt, mask))
   loss = -(gt * jnp.log(jnp.clip(prob, EPS, 1.0)) +
            (1 - gt) * jnp.log(jnp.clip(1 - prob, EPS, 1.0)))
   positive = gt * mask
-  negative = (1 - gt) * mask
+  negative_loss = loss * (1 - gt) * mask
   positive_count = positive.sum(-1)
-  negative_count = jnp.minimum(negative.sum(-1), jnp.floor(positive_count * negative_ratio))
-  hardest = -jnp.sort(-(loss * negative), axis=-1)  # descending
-  keep = jnp.arange(hardest.shape[-1])[None, :] < negative_count[:, None]
-  total = (loss * positive).sum() + (hardest * keep).sum()
-  return total / (positive_count.sum() + negative_count.sum() + EPS)
+  negative_count = jnp.minimum(((1 - gt) * mask).sum(-1), jnp.floor(positive_count * negative_ratio))
+  threshold = jax.lax.stop_gradient(hardest_threshold(negative_loss, negative_count))
+  keep = (negative_loss > threshold[:, None]) & (negative_count[:, None] > 0)
+  total = (loss * positive).sum() + (negative_loss * keep).sum()
+  return total / (positive_count.sum() + keep.sum() + EPS)
 
 
 def dice_loss(pred, gt, mask):

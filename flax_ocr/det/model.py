@@ -6,7 +6,6 @@ Images [B, H, W, 3] in [-1, 1] (H and W multiples of 32) -> (prob, thresh), each
 
 from __future__ import annotations
 
-import jax
 from flax import nnx
 import jax.numpy as jnp
 
@@ -47,15 +46,30 @@ class Backbone(nnx.Module):
 
 
 def upsample(x, factor: int):
+  """Nearest-neighbour up-sampling as a broadcast (its gradient is a cheap sum)."""
   b, h, w, c = x.shape
-  return jax.image.resize(x, (b, h * factor, w * factor, c), "nearest")
+  x = jnp.broadcast_to(x[:, :, None, :, None, :], (b, h, factor, w, factor, c))
+  return x.reshape(b, h * factor, w * factor, c)
+
+
+class Upsample2x(nnx.Module):
+  """A 2x2 stride-2 transposed conv, written as one matmul and a depth-to-space reshape."""
+
+  def __init__(self, cin: int, cout: int, *, rngs: nnx.Rngs):
+    self.linear = nnx.Linear(cin, 4 * cout, rngs=rngs)
+    self.cout = cout
+
+  def __call__(self, x):
+    b, h, w, _ = x.shape
+    x = self.linear(x).reshape(b, h, w, 2, 2, self.cout)
+    return x.transpose(0, 1, 3, 2, 4, 5).reshape(b, 2 * h, 2 * w, self.cout)
 
 
 class FPN(nnx.Module):
   """Top-down feature pyramid fused at stride 4 (DBNet's neck)."""
 
   def __init__(self, in_widths, inner: int = 64, *, rngs: nnx.Rngs):
-    self.lateral = nnx.List([nnx.Conv(c, inner, (1, 1), use_bias=False, rngs=rngs)
+    self.lateral = nnx.List([nnx.Linear(c, inner, use_bias=False, rngs=rngs)
                              for c in in_widths])
     self.smooth = nnx.List([nnx.Conv(inner, inner // 4, (3, 3), use_bias=False, rngs=rngs)
                             for _ in in_widths])
@@ -75,9 +89,9 @@ class DBHead(nnx.Module):
   def __init__(self, cin: int, *, rngs: nnx.Rngs):
     mid = cin // 4
     self.conv = ConvBN(cin, mid, rngs=rngs)
-    self.up1 = nnx.ConvTranspose(mid, mid, (2, 2), strides=(2, 2), rngs=rngs)
+    self.up1 = Upsample2x(mid, mid, rngs=rngs)
     self.norm = nnx.BatchNorm(mid, momentum=0.9, axis_name=BATCH_AXIS, rngs=rngs)
-    self.up2 = nnx.ConvTranspose(mid, 1, (2, 2), strides=(2, 2), rngs=rngs)
+    self.up2 = Upsample2x(mid, 1, rngs=rngs)
 
   def __call__(self, x):
     x = nnx.relu(self.norm(self.up1(self.conv(x))))

@@ -12,30 +12,13 @@ import tensorboardX
 import tqdm
 from flax import nnx
 
-from flax_ocr.charset import Charset
 from flax_ocr.checkpoint import Checkpoints, metadata
-from flax_ocr.data.datasets import open_dataset
-from flax_ocr.data.loader import BatchAssembler, TrainPlan, record_buckets, train_iterator
-from flax_ocr.data.tfds_builder import decode_record
 from flax_ocr.distributed import barrier
-from flax_ocr.evaluate import evaluate
-from flax_ocr.models import build_model
-from flax_ocr.recognizer import TextRecognizer
 from flax_ocr.train.state import TrainState, make_optimizer
 from flax_ocr.train.step import DataParallel
+from flax_ocr.train.tasks import make_task
 
 log = logging.getLogger(__name__)
-
-
-def dataset_samples(source):
-  """(name, image or the error that prevented reading it, label) of every record."""
-  for i in range(len(source)):
-    record = source[i]
-    try:
-      image, label = decode_record(record)
-      yield record["source"].decode(), image, label
-    except ValueError as e:
-      yield record["source"].decode(), e, record["label"].decode()
 
 
 class MetricSums:
@@ -50,50 +33,43 @@ class MetricSums:
     self.steps += 1
 
   def summary(self, global_batch: int) -> dict[str, float]:
+    """Per-sample means of the `*_sum` metrics, per-step means of the others (counts summed)."""
     elapsed = max(time.time() - self.start, 1e-9)
-    return {
-        "data_wait_ms": 1000 * self.sums.get("data_wait_s", 0.0) / max(self.steps, 1),
-        "loss": self.sums["loss_sum"] / max(self.sums["used"], 1.0),
-        "grad_norm": self.sums["grad_norm"] / max(self.steps, 1),
-        "dropped_infeasible": self.sums["dropped_infeasible"],
-        "samples_per_s": self.steps * global_batch / elapsed,
-    }
+    used = max(self.sums["used"], 1.0)
+    out = {"data_wait_ms": 1000 * self.sums.get("data_wait_s", 0.0) / max(self.steps, 1),
+           "grad_norm": self.sums["grad_norm"] / max(self.steps, 1),
+           "samples_per_s": self.steps * global_batch / elapsed}
+    for key, value in self.sums.items():
+      if key.endswith("_sum"):
+        out[key[:-len("_sum")]] = value / used
+      elif key.startswith("dropped"):
+        out[key] = value
+    return out
 
 
 def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
   """Trains (resuming from `workdir` when it holds a checkpoint); returns the last eval metrics."""
   workdir = pathlib.Path(workdir).absolute()
   is_main = jax.process_index() == 0
-  charset = Charset.from_file(config.dictionary, config.use_space)
-  data_dir = config.data.get("dir") or workdir / "data"
-  train_source = open_dataset("train", config.data.train, charset, config.data, data_dir)
-  eval_source = open_dataset("eval", config.data.eval, charset, config.data, data_dir)
-  assembler_args = dict(charset=charset, height=config.model.height,
-                        buckets=tuple(config.data.buckets),
-                        max_label_length=config.data.max_label_length)
-
-  model = build_model(config.model, charset.num_classes, seed=config.seed)
+  task = make_task(config, workdir)
+  model = task.build_model()
   tx = make_optimizer(config.train)
   graphdef, state = TrainState.create(model, tx)
-  checkpoints = Checkpoints(workdir)
+  checkpoints = Checkpoints(workdir, best_metric=task.best_metric)
   restored = checkpoints.restore_latest(state)
   if restored is not None:
     state = restored
     log.info("resumed from step %d", int(state.step))
   start_step, num_steps = int(state.step), config.train.num_steps
 
-  parallel = DataParallel(config.train.parallel, graphdef, tx)
+  parallel = DataParallel(config.train.parallel, graphdef, tx, objective=task.objective)
   global_batch = config.train.batch_size * jax.device_count()
-  plan = TrainPlan(record_buckets(train_source, config.model.height, tuple(config.data.buckets)),
-                   global_batch, config.seed)
-  batches = train_iterator(plan, BatchAssembler(train_source, **assembler_args), start_step,
-                           num_steps, jax.process_index(), jax.process_count(),
-                           threads=config.data.get("loader_threads", 2))
-  meta = metadata(config, charset)
+  batches = task.batches(start_step, num_steps, global_batch)
+  meta = metadata(config, getattr(task, "charset", None))
   writer = tensorboardX.SummaryWriter(str(workdir / "tensorboard")) if is_main else None
   if is_main:
-    log.info("%d devices on %d processes, global batch %d, %d steps per epoch, parallel=%s",
-             jax.device_count(), jax.process_count(), global_batch, plan.steps_per_epoch,
+    log.info("%s: %d devices on %d processes, global batch %d, parallel=%s",
+             config.get("task", "rec"), jax.device_count(), jax.process_count(), global_batch,
              parallel.mode)
 
   device_state = parallel.replicate(state)
@@ -126,14 +102,11 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
     if evaluate_now or checkpoint_now:
       host_state = parallel.unreplicate(device_state)
     if evaluate_now:
-      recognizer = TextRecognizer(model=nnx.merge(graphdef, host_state.params,
-                                                  host_state.batch_stats),
-                                  charset=charset, config=config)
-      eval_metrics, _ = evaluate(recognizer, dataset_samples(eval_source))
+      eval_metrics = task.evaluate(nnx.merge(graphdef, host_state.params,
+                                             host_state.batch_stats))
       if is_main:
-        tqdm.tqdm.write(f"eval {done}: acc={eval_metrics['acc']:.4f} "
-                        f"norm_edit_dis={eval_metrics['norm_edit_dis']:.4f} "
-                        f"acc_case_insensitive={eval_metrics['acc_case_insensitive']:.4f}")
+        tqdm.tqdm.write(f"eval {done}: " + " ".join(f"{k}={v:.4f}"
+                                                     for k, v in eval_metrics.items()))
         for key, value in eval_metrics.items():
           writer.add_scalar(f"eval/{key}", value, done)
     if checkpoint_now:

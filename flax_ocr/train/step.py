@@ -24,38 +24,45 @@ from flax_ocr.train.state import TrainState
 PARALLEL_MODES = ("pmap", "shard_map")
 
 
-def train_step(state: TrainState, batch, *, graphdef, tx, axis_name=BATCH_AXIS):
-  """One optimizer step on this replica's batch; returns (new state, global metric sums).
+def ctc_objective(model, batch):
+  """Recognition: CTC loss summed over the usable lines of this replica's batch.
 
   batch: image [b, H, W], frame_paddings [b, T], labels [b, S], label_paddings [b, S],
   valid [b] (0 for records that could not be read or pad a short batch).
+  Returns (loss sum, usable count, extra metric sums), as every objective does.
+  """
+  logits = model(batch["image"], frame_lengths(batch["frame_paddings"]))
+  per_sample, fits = ctc_loss(logits, batch["frame_paddings"], batch["labels"],
+                              batch["label_paddings"])
+  valid = batch["valid"] > 0
+  used = fits & valid
+  return (jnp.where(used, per_sample, 0.0).sum(), used.sum(),
+          {"dropped_infeasible": (valid & ~fits).sum()})
+
+
+def train_step(state: TrainState, batch, *, graphdef, tx, objective=ctc_objective,
+               axis_name=BATCH_AXIS):
+  """One optimizer step on this replica's batch; returns (new state, global metric sums).
+
+  `objective(model, batch)` returns (loss sum, usable sample count, extra metric sums).
   """
 
   def loss_fn(params, batch_stats):
     model = nnx.merge(graphdef, params, batch_stats, copy=True)
     model.train()
-    logits = model(batch["image"], frame_lengths(batch["frame_paddings"]))
-    per_sample, fits = ctc_loss(logits, batch["frame_paddings"], batch["labels"],
-                                batch["label_paddings"])
-    used = fits & (batch["valid"] > 0)
-    loss_sum = jnp.where(used, per_sample, 0.0).sum()
+    loss_sum, used, sums = objective(model, batch)
     # Normalise by the mean count of usable samples per replica, so that after pmean every
     # usable sample of the global batch weighs the same, however they are spread.
-    mean_used = lax.pmean(used.sum().astype(jnp.float32), axis_name)
+    mean_used = lax.pmean(used.astype(jnp.float32), axis_name)
     loss = loss_sum / jnp.maximum(mean_used, 1.0)
-    return loss, (nnx.state(model, nnx.BatchStat), loss_sum, used, fits)
+    return loss, (nnx.state(model, nnx.BatchStat), loss_sum, used, sums)
 
   grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-  (_, (batch_stats, loss_sum, used, fits)), grads = grad_fn(state.params, state.batch_stats)
+  (_, (batch_stats, loss_sum, used, sums)), grads = grad_fn(state.params, state.batch_stats)
   grads = lax.pmean(grads, axis_name)
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  valid = batch["valid"] > 0
-  metrics = lax.psum({
-      "loss_sum": loss_sum,
-      "used": used.sum(),
-      "dropped_infeasible": (valid & ~fits).sum(),
-  }, axis_name)
+  metrics = lax.psum({"loss_sum": loss_sum, "used": used} | sums, axis_name)
   metrics["grad_norm"] = optax.tree.norm(grads)
   new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
                             opt_state=opt_state)
@@ -69,13 +76,14 @@ class DataParallel:
   and gets back metrics that are the same on every process.
   """
 
-  def __init__(self, mode: str, graphdef, tx, devices=None):
+  def __init__(self, mode: str, graphdef, tx, devices=None, objective=ctc_objective):
     if mode not in PARALLEL_MODES:
       raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {mode!r}")
     self.mode = mode
     self.devices = list(devices or jax.devices())
     self.local_devices = [d for d in self.devices if d.process_index == jax.process_index()]
-    step = functools.partial(train_step, graphdef=graphdef, tx=tx, axis_name=BATCH_AXIS)
+    step = functools.partial(train_step, graphdef=graphdef, tx=tx, objective=objective,
+                             axis_name=BATCH_AXIS)
     if mode == "pmap":
       self._pmap_sharding = NamedSharding(
           jax.sharding.Mesh(np.array(self.local_devices), (BATCH_AXIS,)), P(BATCH_AXIS))

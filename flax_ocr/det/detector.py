@@ -1,0 +1,77 @@
+"""TextDetector: a whole image in, text-line quadrilaterals out (DBNet + DB post-processing)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import cv2
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from flax_ocr.det.postprocess import BoxConfig, boxes_from_prob
+
+STRIDE = 32  # DBNet's input sides must be multiples of this
+
+
+@dataclasses.dataclass(frozen=True)
+class ResizeConfig:
+  """How an image is scaled for detection: the longer side is brought down to `max_side`, and
+  small images are brought up until the longer side reaches `min_side` (small print needs it)."""
+  max_side: int = 960
+  min_side: int = 640
+
+
+def detection_input(image: np.ndarray, resize: ResizeConfig = ResizeConfig()):
+  """BGR uint8 [H, W, 3] -> (float32 [1, H', W', 3] in [-1, 1], padded to multiples of 32,
+  scale): the image sits at the top left, scaled by `scale`, the rest is zero."""
+  height, width = image.shape[:2]
+  scale = min(resize.max_side / max(height, width), 1.0)
+  if max(height, width) * scale < resize.min_side:
+    scale = resize.min_side / max(height, width)
+  new_h, new_w = max(int(round(height * scale)), 1), max(int(round(width * scale)), 1)
+  resized = cv2.resize(image, (new_w, new_h),
+                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+  padded_h, padded_w = -(-new_h // STRIDE) * STRIDE, -(-new_w // STRIDE) * STRIDE
+  batch = np.zeros((1, padded_h, padded_w, 3), np.float32)
+  batch[0, :new_h, :new_w] = resized.astype(np.float32) / 127.5 - 1.0
+  return batch, (new_w / width, new_h / height)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _probability(graphdef, state, images):
+  prob, _ = nnx.merge(graphdef, state)(images)
+  return prob
+
+
+class TextDetector:
+  """Finds text lines with a DBNet; the shipped detector by default."""
+
+  def __init__(self, model_path=None, *, model=None, boxes: BoxConfig = BoxConfig(),
+               resize: ResizeConfig = ResizeConfig()):
+    if model is None:
+      from flax_ocr import checkpoint, weights  # pylint: disable=import-outside-toplevel
+      model, _, _ = checkpoint.load_model(model_path or weights.default_detector())
+    model.eval()
+    self.graphdef, self.state = nnx.split(model)
+    self.boxes, self.resize = boxes, resize
+
+  def probability(self, image: np.ndarray):
+    """(text probability map of the resized image, (scale_x, scale_y))."""
+    batch, (scale_x, scale_y) = detection_input(image, self.resize)
+    prob = np.asarray(_probability(self.graphdef, self.state, jnp.asarray(batch)))[0]
+    new_h = int(round(image.shape[0] * scale_y))
+    new_w = int(round(image.shape[1] * scale_x))
+    return prob[:new_h, :new_w], (scale_x, scale_y)
+
+  def detect(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """[(quad [4, 2] float32 in image pixels, score)] for a BGR uint8 image [H, W, 3]."""
+    prob, (scale_x, scale_y) = self.probability(image)
+    found = boxes_from_prob(prob, 1 / scale_x, 1 / scale_y, self.boxes)
+    height, width = image.shape[:2]
+    for quad, _ in found:
+      quad[:, 0] = np.clip(quad[:, 0], 0, width - 1)
+      quad[:, 1] = np.clip(quad[:, 1], 0, height - 1)
+    return found

@@ -1,0 +1,82 @@
+"""OCR: detection -> rectified crops -> direction classification -> recognition, shaped like
+PaddleOCR's `PaddleOCR().ocr(img, det, cls, rec)`."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from flax_ocr import compile_cache
+from flax_ocr.det.crops import reading_order, rectify
+from flax_ocr.preprocess import ImageError, load_image, to_bgr
+
+
+class OCR:
+  """Whole-image OCR with the shipped models (or any given ones).
+
+  >>> OCR(use_angle_cls=True).ocr("photo.jpg")
+  [[[[x, y] x 4], (text, confidence)], ...]   # one list per image, lines in reading order
+  """
+
+  def __init__(self, use_angle_cls: bool = False, *, det_model=None, rec_model=None,
+               cls_model=None, drop_score: float = 0.5):
+    from flax_ocr.det.classifier import DirectionPredictor  # pylint: disable=import-outside-toplevel
+    from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
+    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+    compile_cache.enable()
+    self.detector = TextDetector(det_model)
+    self.recognizer = TextRecognizer(rec_model)
+    self.use_angle_cls = use_angle_cls
+    self._cls_model = cls_model
+    self._classifier = None
+    self._classifier_type = DirectionPredictor
+    self.drop_score = drop_score
+
+  @property
+  def classifier(self):
+    if self._classifier is None:  # loaded on first use: most images need no classifier
+      self._classifier = self._classifier_type(self._cls_model)
+    return self._classifier
+
+  def ocr(self, img, det: bool = True, cls: bool | None = None, rec: bool = True):
+    """img: a path, an image array (grey, BGR, BGRA, uint8 or uint16) or a list of them.
+
+    Returns one list per image: [box, (text, confidence)] per line with det and rec;
+    boxes only with rec=False; [(text, confidence)] for the whole image with det=False.
+    `cls` defaults to `use_angle_cls`.
+    """
+    images = img if isinstance(img, list) else [img]
+    cls = self.use_angle_cls if cls is None else cls
+    return [self._one(self._read(image), det, cls, rec) for image in images]
+
+  @staticmethod
+  def _read(image) -> np.ndarray:
+    if isinstance(image, (str, os.PathLike)):
+      image = load_image(image)
+    if not isinstance(image, np.ndarray) or image.size == 0:
+      raise ImageError("expected an image path or a non-empty image array")
+    return to_bgr(image)
+
+  def _one(self, image: np.ndarray, det: bool, cls: bool, rec: bool):
+    if not det:
+      crops = [image]
+      if cls:
+        crops = self._upright(crops)
+      return self.recognizer.recognize(crops) if rec else []
+    found = self.detector.detect(image)
+    quads = np.array([quad for quad, _ in found], np.float32).reshape(-1, 4, 2)
+    quads = quads[reading_order(quads)]
+    if not rec:
+      return [quad.tolist() for quad in quads]
+    crops = [rectify(image, quad) for quad in quads]
+    if cls:
+      crops = self._upright(crops)
+    results = self.recognizer.recognize(crops) if crops else []
+    return [[quad.tolist(), (text, confidence)]
+            for quad, (text, confidence) in zip(quads, results)
+            if confidence >= self.drop_score and text.strip()]
+
+  def _upright(self, crops):
+    return [np.ascontiguousarray(np.rot90(crop, 2)) if angle == 180 and confidence > 0.9
+            else crop for crop, (angle, confidence) in zip(crops, self.classifier.classify(crops))]

@@ -1,0 +1,225 @@
+"""What the one trainer (train/loop.py) trains: recognition, detection or direction classification.
+
+A task owns what differs between them: the model a config names, the objective of the train
+step, the host-local batches of each step, the evaluation and the metric that picks the best
+checkpoint. `config.task` chooses one ("rec" when absent).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import grain
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from flax_ocr.architectures import TASKS, build_model
+from flax_ocr.charset import Charset
+from flax_ocr.data.datasets import open_dataset
+from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets, \
+    train_iterator
+from flax_ocr.data.tfds_builder import decode_record
+from flax_ocr.det.dataset import PageSource, build_pages, training_example
+from flax_ocr.det.direction import INPUT_HEIGHT, INPUT_WIDTH
+from flax_ocr.det.loss import db_loss
+from flax_ocr.distributed import barrier
+from flax_ocr.metrics import detection_counts, detection_scores
+from flax_ocr.preprocess import ImageError, prepare_line
+from flax_ocr.train.step import ctc_objective
+
+def dataset_samples(source):
+  """(name, image or the error that prevented reading it, label) of every record."""
+  for i in range(len(source)):
+    record = source[i]
+    try:
+      image, label = decode_record(record)
+      yield record["source"].decode(), image, label
+    except ValueError as e:
+      yield record["source"].decode(), e, record["label"].decode()
+
+
+def step_batches(assemble, start_step: int, num_steps: int, threads: int = 2, prefetch: int = 4):
+  """Iterator over `assemble(step)` for each step, computed ahead by grain threads."""
+  dataset = (grain.MapDataset.range(start_step, num_steps).map(assemble)
+             .to_iter_dataset(grain.ReadOptions(num_threads=threads,
+                                                prefetch_buffer_size=prefetch)))
+  return iter(dataset)
+
+
+def host_indices(seed: int, step: int, count: int, global_batch: int) -> tuple:
+  """This host's records of a step: the same global draw on every host, then its rows."""
+  rng = np.random.default_rng([seed, step])
+  indices = rng.integers(count, size=global_batch)
+  return host_rows(indices, jax.process_index(), jax.process_count()), rng
+
+
+class RecognitionTask:
+  """CRNN + CTC on rendered lines and label files; best checkpoint by exact-match accuracy."""
+
+  best_metric = "acc"
+  objective = staticmethod(ctc_objective)
+
+  def __init__(self, config, workdir: pathlib.Path):
+    self.config = config
+    self.charset = Charset.from_file(config.dictionary, config.use_space)
+    data_dir = config.data.get("dir") or workdir / "data"
+    self.train_source = open_dataset("train", config.data.train, self.charset, config.data,
+                                     data_dir)
+    self.eval_source = open_dataset("eval", config.data.eval, self.charset, config.data,
+                                    data_dir)
+
+  def build_model(self):
+    return build_model(self.config, self.charset.num_classes, seed=self.config.seed)
+
+  def batches(self, start_step: int, num_steps: int, global_batch: int):
+    config = self.config
+    plan = TrainPlan(record_buckets(self.train_source, config.model.height,
+                                    tuple(config.data.buckets)), global_batch, config.seed)
+    assembler = BatchAssembler(self.train_source, charset=self.charset,
+                               height=config.model.height, buckets=tuple(config.data.buckets),
+                               max_label_length=config.data.max_label_length)
+    return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
+                          jax.process_count(), threads=config.data.get("loader_threads", 2))
+
+  def evaluate(self, model) -> dict[str, float]:
+    from flax_ocr.evaluate import evaluate  # pylint: disable=import-outside-toplevel
+    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+    recognizer = TextRecognizer(model=model, charset=self.charset, config=self.config)
+    metrics, _ = evaluate(recognizer, dataset_samples(self.eval_source))
+    return {k: metrics[k] for k in ("acc", "norm_edit_dis", "acc_case_insensitive")}
+
+
+def db_objective(model, batch):
+  """Detection: the DB loss of this replica's pages (uint8 images, `db_targets` maps)."""
+  images = batch["image"].astype(jnp.float32) / 127.5 - 1.0
+  prob, thresh = model(images)
+  total, parts = db_loss(prob, thresh, batch)
+  count = jnp.asarray(images.shape[0], jnp.float32)
+  return total * count, count, {f"{k}_sum": v * count for k, v in parts.items()}
+
+
+def pages_folder(config, workdir: pathlib.Path, split: str) -> pathlib.Path:
+  """Builds a split's pages once (process 0), then every process opens them."""
+  spec = config.data[split]
+  folder = pathlib.Path(config.data.get("dir") or workdir / "data") / (
+      f"{split}_{spec.count}x{spec.size}_seed{spec.seed}_{spec.fonts}")
+  if jax.process_index() == 0:
+    build_pages(folder, spec.count, spec.seed, spec.size, spec.fonts,
+                workers=config.data.get("build_workers", 2))
+  barrier(f"pages {folder.name}")
+  return folder
+
+
+class DetectionTask:
+  """DBNet on synthetic pages, cropped and scaled afresh each step; best by hmean at IoU 0.5."""
+
+  best_metric = "hmean"
+  objective = staticmethod(db_objective)
+
+  def __init__(self, config, workdir: pathlib.Path):
+    self.config = config
+    self.train_pages = PageSource(pages_folder(config, workdir, "train"))
+    self.eval_pages = PageSource(pages_folder(config, workdir, "eval"))
+
+  def build_model(self):
+    return build_model(self.config, seed=self.config.seed)
+
+  def batches(self, start_step: int, num_steps: int, global_batch: int):
+    crop = self.config.data.crop
+
+    def assemble(step):
+      indices, rng = host_indices(self.config.seed, step, len(self.train_pages), global_batch)
+      examples = [training_example(*self.train_pages[int(i)], rng, crop,
+                                   tuple(self.config.data.scale_range)) for i in indices]
+      arrays = {k: np.stack([e[k] for e in examples]) for k in examples[0]}
+      return {"arrays": arrays, "unreadable": []}
+
+    return step_batches(assemble, start_step, num_steps,
+                        threads=self.config.data.get("loader_threads", 2))
+
+  def evaluate(self, model) -> dict[str, float]:
+    from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
+    detector = TextDetector(model=model)
+    totals = {"matched": 0, "predicted": 0, "truth": 0}
+    for i in range(len(self.eval_pages)):
+      page, quads = self.eval_pages[i]
+      found = [quad for quad, _ in detector.detect(page)]
+      for key, value in detection_counts(found, list(quads)).items():
+        totals[key] += value
+    return detection_scores(totals)
+
+
+def direction_objective(model, batch):
+  """Direction classification: cross-entropy of upright (0) vs upside down (1)."""
+  logits = model(batch["image"])
+  per_sample = optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"])
+  valid = batch["valid"] > 0
+  correct = (logits.argmax(-1) == batch["label"]) & valid
+  return (jnp.where(valid, per_sample, 0.0).sum(), valid.sum(),
+          {"accuracy_sum": correct.sum().astype(jnp.float32)})
+
+
+def direction_example(image: np.ndarray, upside_down: bool) -> np.ndarray:
+  """A line image as the classifier sees it: grey, 48 high, padded or squeezed to 192 wide."""
+  if upside_down:
+    image = np.rot90(image, 2)
+  return prepare_line(image, INPUT_HEIGHT, (INPUT_WIDTH,))[0]
+
+
+class DirectionTask:
+  """The direction classifier on rendered lines, each shown upright or turned 180 degrees at
+  random; best checkpoint by accuracy on held-out-font lines, both ways up."""
+
+  best_metric = "accuracy"
+  objective = staticmethod(direction_objective)
+
+  def __init__(self, config, workdir: pathlib.Path):
+    self.config = config
+    charset = Charset.from_file(config.dictionary, config.use_space)
+    data_dir = config.data.get("dir") or workdir / "data"
+    self.train_source = open_dataset("train", config.data.train, charset, config.data, data_dir)
+    self.eval_source = open_dataset("eval", config.data.eval, charset, config.data, data_dir)
+
+  def build_model(self):
+    return build_model(self.config, seed=self.config.seed)
+
+  def batches(self, start_step: int, num_steps: int, global_batch: int):
+    def assemble(step):
+      indices, rng = host_indices(self.config.seed, step, len(self.train_source), global_batch)
+      flips = rng.random(len(indices)) < 0.5
+      images = np.zeros((len(indices), INPUT_HEIGHT, INPUT_WIDTH), np.float32)
+      valid, unreadable = np.zeros(len(indices), np.float32), []
+      for row, (index, flip) in enumerate(zip(indices, flips)):
+        try:
+          images[row] = direction_example(decode_record(self.train_source[int(index)])[0], flip)
+          valid[row] = 1.0
+        except ImageError as e:
+          unreadable.append(str(e))
+      return {"arrays": {"image": images, "label": flips.astype(np.int32), "valid": valid},
+              "unreadable": unreadable}
+
+    return step_batches(assemble, start_step, num_steps,
+                        threads=self.config.data.get("loader_threads", 2))
+
+  def evaluate(self, model) -> dict[str, float]:
+    from flax_ocr.det.classifier import DirectionPredictor  # pylint: disable=import-outside-toplevel
+    predictor = DirectionPredictor(model=model)
+    correct = count = 0
+    for _, image, _ in dataset_samples(self.eval_source):
+      if isinstance(image, Exception):
+        continue
+      rotated = np.ascontiguousarray(np.rot90(image, 2))
+      (up, _), (down, _) = predictor.classify([image, rotated])
+      correct += (up == 0) + (down == 180)
+      count += 2
+    return {"accuracy": correct / max(count, 1)}
+
+
+def make_task(config, workdir: pathlib.Path):
+  task = config.get("task", "rec")
+  classes = {"rec": RecognitionTask, "det": DetectionTask, "cls": DirectionTask}
+  if task not in classes:
+    raise ValueError(f"unknown task {task!r}; choose from {TASKS}")
+  return classes[task](config, workdir)

@@ -1,0 +1,161 @@
+"""The whole pipeline with the shipped models: OCR().ocr on pages of known text, infer.py."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from flax_ocr.data.render import BUILTIN_FONT, LineRenderer, fonts_for, load_font
+from flax_ocr.det.geometry import polygon_iou
+from flax_ocr.metrics import detection_counts, detection_scores, page_error_rate
+
+from tests.conftest import REPO
+from tests.test_shipped_model import one_font_per_family
+
+LINES = ("Invoice 2024-07-15", "Total: $1,234.56", "The quick brown fox", "OPEN 24 HOURS")
+
+
+@pytest.fixture(scope="module")
+def ocr():
+  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
+  return OCR(use_angle_cls=True)
+
+
+@pytest.fixture(scope="module")
+def page():
+  """Four lines of black text on white in a held-out font family: (BGR image, true quads)."""
+  fonts = one_font_per_family(fonts_for("heldout"))
+  if fonts == [BUILTIN_FONT]:
+    pytest.skip("no system fonts installed (scripts/install_fonts.sh)")
+  font = load_font([f for f in fonts if "Lato" in f or "Noto" in f][0], 30)
+  image = Image.new("RGB", (520, 360), (255, 255, 255))
+  draw = ImageDraw.Draw(image)
+  quads = []
+  for i, text in enumerate(LINES):
+    origin = (40 + 20 * (i % 2), 40 + 75 * i)
+    left, top, right, bottom = draw.textbbox(origin, text, font=font)
+    draw.text(origin, text, font=font, fill=(0, 0, 0))
+    quads.append(np.float32([[left, top], [right, top], [right, bottom], [left, bottom]]))
+  return np.asarray(image)[:, :, ::-1].copy(), quads
+
+
+def texts(result):
+  return [text for _, (text, _) in result]
+
+
+def test_ocr_reads_a_page_in_reading_order_with_boxes(ocr, page):
+  image, quads = page
+  result, = ocr.ocr(image)
+  assert len(result) == len(LINES), result
+  for (box, (text, confidence)), quad in zip(result, quads):
+    assert np.asarray(box).shape == (4, 2)
+    assert polygon_iou(np.asarray(box), quad) >= 0.5, (box, quad)
+    assert isinstance(text, str) and 0.0 <= confidence <= 1.0
+  assert page_error_rate(texts(result), LINES)["cer"] <= 0.05, texts(result)
+
+
+def test_ocr_modes_and_empty_images(ocr, page):
+  image, quads = page
+  boxes, = ocr.ocr(image, rec=False)
+  assert len(boxes) == len(LINES) and all(np.asarray(b).shape == (4, 2) for b in boxes)
+  x0, y0 = quads[2].min(0).astype(int) - 6
+  x1, y1 = quads[2].max(0).astype(int) + 6
+  (text, confidence), = ocr.ocr(image[y0:y1, x0:x1], det=False)[0]
+  assert text == LINES[2] and confidence > 0.5
+  blank = np.full((300, 400, 3), 255, np.uint8)
+  assert ocr.ocr([blank, blank]) == [[], []]
+
+
+def test_ocr_takes_paths_grey_bgra_16_bit_and_huge_images(ocr, page, tmp_path):
+  image, _ = page
+  expected = texts(ocr.ocr(image)[0])
+  path = tmp_path / "page.png"
+  cv2.imwrite(str(path), image)
+  grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+  bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+  sixteen = image.astype(np.uint16) * 257
+  for variant in (str(path), grey, bgra, sixteen):
+    assert texts(ocr.ocr(variant)[0]) == expected
+  huge = cv2.resize(image, None, fx=6, fy=6, interpolation=cv2.INTER_CUBIC)  # 3120 x 2160
+  small_boxes = np.array([box for box, _ in ocr.ocr(image)[0]])
+  result, = ocr.ocr(huge)
+  assert texts(result) == expected
+  np.testing.assert_allclose(np.array([box for box, _ in result]) / 6, small_boxes, atol=8)
+
+
+def test_upside_down_page_is_turned_by_the_classifier(ocr, page):
+  image, _ = page
+  rotated = np.ascontiguousarray(np.rot90(image, 2))
+  with_cls = texts(ocr.ocr(rotated, cls=True)[0])
+  assert sorted(with_cls) == sorted(texts(ocr.ocr(image)[0])), with_cls
+
+
+def test_shipped_direction_classifier_on_held_out_lines():
+  from flax_ocr import DirectionPredictor  # pylint: disable=import-outside-toplevel
+  renderer = LineRenderer(fonts_for("heldout"), seed=21)
+  lines = [renderer.sample(i)[0] for i in range(100)]
+  flipped = [np.ascontiguousarray(np.rot90(line, 2)) for line in lines]
+  angles = [angle for angle, _ in DirectionPredictor().classify(lines + flipped)]
+  accuracy = np.mean(np.array(angles) == np.array([0] * 100 + [180] * 100))
+  assert accuracy >= 0.9, accuracy
+
+
+def test_shipped_detector_on_held_out_synthetic_pages():
+  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.pages import PageRenderer  # pylint: disable=import-outside-toplevel
+  renderer = PageRenderer(fonts_for("heldout"), seed=31)
+  detector = TextDetector()
+  totals = {"matched": 0, "predicted": 0, "truth": 0}
+  for i in range(12):
+    image, quads = renderer.sample(i)
+    counts = detection_counts([quad for quad, _ in detector.detect(image)], list(quads))
+    totals = {k: totals[k] + counts[k] for k in totals}
+  scores = detection_scores(totals)
+  assert scores["hmean"] >= 0.7, scores
+
+
+def test_every_line_of_the_skimage_book_page_is_read(ocr):
+  import skimage.data  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+  truth = (REPO / "benchmarks" / "skimage_page.gt.txt").read_text().splitlines()
+  result, = ocr.ocr(skimage.data.page())
+  lines = page_text([box for box, _ in result], texts(result))
+  assert len(lines) >= len(truth), lines
+  assert page_error_rate(lines, truth)["cer_case_insensitive"] <= 0.25, lines
+
+
+def test_infer_cli_prints_json_draws_and_reports_corrupt_files(tmp_path):
+  sample = REPO / "samples" / "photo.jpg"
+  corrupt = tmp_path / "corrupt.png"
+  corrupt.write_bytes(b"not an image")
+  out = tmp_path / "out"
+  run = subprocess.run([sys.executable, str(REPO / "infer.py"), "--image", str(sample),
+                        "--image", str(corrupt), "--json", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+  assert run.returncode == 1, run.stderr
+  errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+  assert errors == [f"error: {corrupt}: not a readable image"], run.stderr
+  printed, = json.loads(run.stdout)
+  assert printed["image"] == str(sample) and printed["lines"]
+  for line in printed["lines"]:
+    assert len(line["box"]) == 4 and line["text"] and 0 <= line["confidence"] <= 1
+  drawing = cv2.imread(str(out / "photo_ocr.jpg"))
+  photo = cv2.imread(str(sample))
+  assert drawing.shape == (photo.shape[0], 2 * photo.shape[1], 3)
+  assert json.loads((out / "photo_ocr.json").read_text())["lines"] == printed["lines"]
+
+
+def test_evaluate_pages_scores_a_folder(tmp_path, page):
+  from flax_ocr.evaluate import main  # pylint: disable=import-outside-toplevel
+  image, _ = page
+  cv2.imwrite(str(tmp_path / "doc.png"), image)
+  (tmp_path / "doc.gt.txt").write_text("\n".join(LINES) + "\n")
+  cv2.imwrite(str(tmp_path / "no_truth.png"), image)  # no .gt.txt: not scored
+  assert main(["--pages", str(tmp_path), "--json", str(tmp_path / "m.json")]) == 0
+  report = json.loads((tmp_path / "m.json").read_text())
+  assert [row["image"] for row in report["pages"]] == ["doc.png"]
+  assert report["metrics"]["cer"] <= 0.05

@@ -60,23 +60,29 @@ class OCR:
 
   def _one(self, image: np.ndarray, det: bool, cls: bool, rec: bool):
     if not det:
-      crops = [image]
-      if cls:
-        crops = self._upright(crops)
-      return self.recognizer.recognize(crops) if rec else []
+      return self._recognize([image], cls) if rec else []
     found = self.detector.detect(image)
     quads = np.array([quad for quad, _ in found], np.float32).reshape(-1, 4, 2)
     quads = quads[reading_order(quads)]
     if not rec:
       return [quad.tolist() for quad in quads]
-    crops = [rectify(image, quad) for quad in quads]
-    if cls:
-      crops = self._upright(crops)
-    results = self.recognizer.recognize(crops) if crops else []
+    results = self._recognize([rectify(image, quad) for quad in quads], cls)
     return [[quad.tolist(), (text, confidence)]
             for quad, (text, confidence) in zip(quads, results)
             if confidence >= self.drop_score and text.strip()]
 
-  def _upright(self, crops):
-    return [np.ascontiguousarray(np.rot90(crop, 2)) if angle == 180 and confidence > 0.9
-            else crop for crop, (angle, confidence) in zip(crops, self.classifier.classify(crops))]
+  def _recognize(self, crops, cls: bool) -> list[tuple[str, float]]:
+    """(text, confidence) per crop. With `cls`, crops the direction classifier calls upside down
+    are also read turned 180 degrees, and the more confident reading wins: a wrong call of the
+    small classifier then costs one extra recognition instead of a garbled line."""
+    if not crops:
+      return []
+    flagged = [i for i, (angle, _) in enumerate(self.classifier.classify(crops))
+               if angle == 180] if cls else []
+    turned = [np.ascontiguousarray(np.rot90(crops[i], 2)) for i in flagged]
+    results = self.recognizer.recognize(list(crops) + turned)
+    readings = results[:len(crops)]
+    for i, reading in zip(flagged, results[len(crops):]):
+      if reading[1] > readings[i][1]:
+        readings[i] = reading
+    return readings

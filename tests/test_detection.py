@@ -4,6 +4,7 @@ import cv2
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from flax_ocr.det.geometry import order_quad, polygon_iou
 from flax_ocr.models.backbones import without_mesh_axis
@@ -140,9 +141,26 @@ def test_reading_order_is_lines_top_down_then_left_to_right():
   def box(x, y, w=40, h=12):
     return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
   quads = np.stack([box(100, 52), box(10, 50), box(10, 10), box(60, 12), box(10, 90)])
-  from flax_ocr.det.crops import reading_order  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.crops import page_text, reading_order  # pylint: disable=import-outside-toplevel
   assert reading_order(quads).tolist() == [2, 3, 1, 0, 4]
   assert reading_order(np.zeros((0, 4, 2))).tolist() == []
+  assert page_text(quads, ["c", "b", "a", "ab", "d"]) == ["a ab", "b c", "d"]
+
+
+def test_detection_counts_match_one_to_one_at_iou_half():
+  from flax_ocr.metrics import detection_counts, detection_scores  # pylint: disable=import-outside-toplevel
+  def box(x, y, w=40, h=10):
+    return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+  truth = [box(0, 0), box(0, 50), box(0, 100)]
+  predicted = [box(2, 0), box(0, 0),  # two boxes on one line: only one may match
+               box(0, 53),  # IoU 7/13 = 0.54: a match
+               box(30, 100)]  # IoU 10/70: no match
+  counts = detection_counts(predicted, truth)
+  assert counts == {"matched": 2, "predicted": 4, "truth": 3}
+  scores = detection_scores(counts)
+  assert scores["precision"] == 0.5 and scores["recall"] == 2 / 3
+  assert scores["hmean"] == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+  assert detection_scores(detection_counts([], []))["hmean"] == 0.0
 
 
 def test_rectify_undoes_a_rotation_and_turns_vertical_crops():
@@ -183,8 +201,40 @@ def test_direction_classifier_learns_flipped_crops():
     optimizer.update(model, grads)
     return loss
 
-  for _ in range(40):
+  for _ in range(60):
     step(model, optimizer)
   assert model(images).shape == (48, 2)
   accuracy = float((model(images).argmax(-1) == labels).mean())  # train mode: batch statistics
   assert accuracy == 1.0, accuracy
+
+
+@pytest.mark.timeout(600)
+def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
+  """The one trainer, on 4 fake devices, for the two new tasks: pages built and cropped,
+  the DB and direction objectives, their evaluations, checkpoints the inference classes load."""
+  from configs import cls_direction, det_db_lite  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.classifier import DirectionPredictor  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
+  from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
+
+  det = det_db_lite.get_config()
+  det.model.widths, det.model.inner = (8, 8, 16, 16), 16
+  det.data.crop = 96
+  det.data.train.update({"count": 12, "size": 128})
+  det.data.eval.update({"count": 3, "size": 128})
+  cls = cls_direction.get_config()
+  cls.model.widths = (4, 8, 8, 8)
+  cls.data.train.update({"render_count": 64})
+  cls.data.eval.update({"render_count": 8})
+  for config in (det, cls):
+    config.train.update({"batch_size": 2, "num_steps": 6, "warmup_steps": 1, "log_every": 3,
+                         "eval_every": 6, "checkpoint_every": 3, "parallel": "shard_map"})
+  det_metrics = train_and_evaluate(det, tmp_path / "det")
+  assert set(det_metrics) == {"precision", "recall", "hmean"}
+  assert list((tmp_path / "det" / "data").glob("train_12x128_*/pages.npy"))
+  page = np.zeros((100, 150, 3), np.uint8)
+  assert isinstance(TextDetector(tmp_path / "det").detect(page), list)
+  cls_metrics = train_and_evaluate(cls, tmp_path / "cls")
+  assert 0.0 <= cls_metrics["accuracy"] <= 1.0
+  angle, confidence = DirectionPredictor(tmp_path / "cls").classify([page[:, :, 0]])[0]
+  assert angle in (0, 180) and 0.5 <= confidence <= 1.0

@@ -54,19 +54,19 @@ def test_infer_reads_a_rendered_line_with_the_trained_checkpoint(trained, tmp_pa
   path = tmp_path / "line.png"
   cv2.imwrite(str(path), image)
   (tmp_path / "corrupt.png").write_bytes(b"")
-  out = subprocess.run([sys.executable, "infer.py", "--image", str(path), "--checkpoint",
-                        str(workdir), "--json"], cwd=REPO, capture_output=True, text=True,
-                       check=True)
+  out = subprocess.run([sys.executable, "infer.py", "--no_det", "--no_cls", "--image", str(path),
+                        "--checkpoint", str(workdir), "--json"], cwd=REPO, capture_output=True,
+                       text=True, check=True)
   result = json.loads(out.stdout)
-  assert result[0]["image"] == str(path) and result[0]["text"] == text
-  assert 0.5 < result[0]["confidence"] <= 1.0
+  assert result[0]["image"] == str(path) and result[0]["lines"][0]["text"] == text
+  assert 0.5 < result[0]["lines"][0]["confidence"] <= 1.0
 
-  bad = subprocess.run([sys.executable, "infer.py", "--image", str(path), "--image",
-                        str(tmp_path / "corrupt.png"), "--checkpoint", str(workdir)],
+  bad = subprocess.run([sys.executable, "infer.py", "--no_det", "--no_cls", "--image", str(path),
+                        "--image", str(tmp_path / "corrupt.png"), "--checkpoint", str(workdir)],
                        cwd=REPO, capture_output=True, text=True)
   assert bad.returncode != 0
   assert f"{tmp_path / 'corrupt.png'}: empty file" in bad.stderr
-  assert bad.stdout.startswith(f"{path}\t{text}\t")  # the good image is still read
+  assert bad.stdout.startswith(f"{path}\n  {text}\t")  # the good image is still read
 
 
 def test_evaluate_command_scores_a_label_folder(trained, tmp_path):

@@ -18,19 +18,19 @@ STRIDE = 32  # DBNet's input sides must be multiples of this
 
 @dataclasses.dataclass(frozen=True)
 class ResizeConfig:
-  """How an image is scaled for detection: the longer side is brought down to `max_side`, and
-  small images are brought up until the longer side reaches `min_side` (small print needs it)."""
-  max_side: int = 960
-  min_side: int = 640
+  """How an image is scaled for detection: small images are brought up until the shorter side
+  reaches `min_short_side` (small print needs it; PP-OCR's "min" limit of 736), then anything
+  whose longer side exceeds `max_long_side` is brought down."""
+  min_short_side: int = 736
+  max_long_side: int = 1600
 
 
 def detection_input(image: np.ndarray, resize: ResizeConfig = ResizeConfig()):
   """BGR uint8 [H, W, 3] -> (float32 [1, H', W', 3] in [-1, 1], padded to multiples of 32,
-  scale): the image sits at the top left, scaled by `scale`, the rest is zero."""
+  (scale_x, scale_y)): the image sits at the top left, scaled, the rest is zero."""
   height, width = image.shape[:2]
-  scale = min(resize.max_side / max(height, width), 1.0)
-  if max(height, width) * scale < resize.min_side:
-    scale = resize.min_side / max(height, width)
+  scale = max(resize.min_short_side / min(height, width), 1.0)
+  scale = min(scale, resize.max_long_side / max(height, width))
   new_h, new_w = max(int(round(height * scale)), 1), max(int(round(width * scale)), 1)
   resized = cv2.resize(image, (new_w, new_h),
                        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
       image = load_image(path)
       result = ocr.ocr(image, det=det, cls=cls, rec=rec)[0]
     except ImageError as e:
-      print(f"error: {e}", file=sys.stderr)
+      tqdm.tqdm.write(f"error: {e}", file=sys.stderr)  # on its own line, under the bar
       failed += 1
       continue
     records = as_records(result, det, rec)

@@ -19,9 +19,11 @@ STRIDE = 32  # DBNet's input sides must be multiples of this
 @dataclasses.dataclass(frozen=True)
 class ResizeConfig:
   """How an image is scaled for detection: small images are brought up until the shorter side
-  reaches `min_short_side` (small print needs it; PP-OCR's "min" limit of 736), then anything
-  whose longer side exceeds `max_long_side` is brought down."""
+  reaches `min_short_side` (small print needs it; PP-OCR's "min" limit of 736) or they are
+  `max_upscale` times larger, then anything whose longer side exceeds `max_long_side` is
+  brought down."""
   min_short_side: int = 736
+  max_upscale: float = 4.0
   max_long_side: int = 1600
 
 
@@ -29,7 +31,7 @@ def detection_input(image: np.ndarray, resize: ResizeConfig = ResizeConfig()):
   """BGR uint8 [H, W, 3] -> (float32 [1, H', W', 3] in [-1, 1], padded to multiples of 32,
   (scale_x, scale_y)): the image sits at the top left, scaled, the rest is zero."""
   height, width = image.shape[:2]
-  scale = max(resize.min_short_side / min(height, width), 1.0)
+  scale = min(max(resize.min_short_side / min(height, width), 1.0), resize.max_upscale)
   scale = min(scale, resize.max_long_side / max(height, width))
   new_h, new_w = max(int(round(height * scale)), 1), max(int(round(width * scale)), 1)
   resized = cv2.resize(image, (new_w, new_h),

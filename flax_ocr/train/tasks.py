@@ -88,7 +88,7 @@ class RecognitionTask:
     from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
     recognizer = TextRecognizer(model=model, charset=self.charset, config=self.config)
     metrics, _ = evaluate(recognizer, dataset_samples(self.eval_source))
-    return {k: metrics[k] for k in ("acc", "norm_edit_dis", "acc_case_insensitive")}
+    return metrics
 
 
 def db_objective(model, batch):

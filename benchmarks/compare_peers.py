@@ -75,7 +75,7 @@ class RapidOCR:
   def __init__(self):
     import rapidocr_onnxruntime  # pylint: disable=import-outside-toplevel
     self.engine = rapidocr_onnxruntime.RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
-    self.version = "PP-OCRv4 rec (rapidocr_onnxruntime)"
+    self.version = "PP-OCRv4 det + cls + rec (rapidocr_onnxruntime 1.4.4)"
 
   def __call__(self, image):
     result, _ = self.engine(bgr(image), use_det=False, use_cls=False, use_rec=True)

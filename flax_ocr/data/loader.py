@@ -121,17 +121,22 @@ def host_rows(indices: np.ndarray, process_index: int, process_count: int) -> np
   return indices[process_index * share:(process_index + 1) * share]
 
 
-def train_iterator(plan: TrainPlan, assembler: BatchAssembler, start_step: int, num_steps: int,
-                   process_index: int = 0, process_count: int = 1, threads: int = 2,
-                   prefetch: int = 4):
-  """Host-local batches for steps start_step..num_steps-1, assembled ahead by a grain pipeline."""
-
-  def plan_for(step):
-    bucket, indices = plan.batch(step)
-    return bucket, host_rows(indices, process_index, process_count)
-
-  dataset = (grain.MapDataset.range(start_step, num_steps)
-             .map(plan_for).map(assembler)
+def step_batches(assemble, start_step: int, num_steps: int, threads: int = 2, prefetch: int = 4):
+  """Iterator over `assemble(step)` for steps start_step..num_steps-1, computed ahead by a
+  grain pipeline."""
+  dataset = (grain.MapDataset.range(start_step, num_steps).map(assemble)
              .to_iter_dataset(grain.ReadOptions(num_threads=threads,
                                                 prefetch_buffer_size=prefetch)))
   return iter(dataset)
+
+
+def train_iterator(plan: TrainPlan, assembler: BatchAssembler, start_step: int, num_steps: int,
+                   process_index: int = 0, process_count: int = 1, threads: int = 2,
+                   prefetch: int = 4):
+  """Host-local batches of bucketed lines for steps start_step..num_steps-1."""
+
+  def assemble(step):
+    bucket, indices = plan.batch(step)
+    return assembler((bucket, host_rows(indices, process_index, process_count)))
+
+  return step_batches(assemble, start_step, num_steps, threads, prefetch)

@@ -23,7 +23,7 @@ class ResizeConfig:
   `max_upscale` times larger, then anything whose longer side exceeds `max_long_side` is
   brought down."""
   min_short_side: int = 736
-  max_upscale: float = 4.0
+  max_upscale: float = 2.0
   max_long_side: int = 1600
 
 

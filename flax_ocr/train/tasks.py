@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pathlib
 
-import grain
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +18,7 @@ from flax_ocr.architectures import TASKS, build_model
 from flax_ocr.charset import Charset
 from flax_ocr.data.datasets import open_dataset
 from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets, \
-    train_iterator
+    step_batches, train_iterator
 from flax_ocr.data.tfds_builder import decode_record
 from flax_ocr.det.dataset import PageSource, build_pages, training_example
 from flax_ocr.det.direction import INPUT_HEIGHT, INPUT_WIDTH
@@ -28,6 +27,7 @@ from flax_ocr.distributed import barrier
 from flax_ocr.metrics import detection_counts, detection_scores
 from flax_ocr.preprocess import ImageError, prepare_line
 from flax_ocr.train.step import ctc_objective
+
 
 def dataset_samples(source):
   """(name, image or the error that prevented reading it, label) of every record."""
@@ -40,14 +40,6 @@ def dataset_samples(source):
       yield record["source"].decode(), e, record["label"].decode()
 
 
-def step_batches(assemble, start_step: int, num_steps: int, threads: int = 2, prefetch: int = 4):
-  """Iterator over `assemble(step)` for each step, computed ahead by grain threads."""
-  dataset = (grain.MapDataset.range(start_step, num_steps).map(assemble)
-             .to_iter_dataset(grain.ReadOptions(num_threads=threads,
-                                                prefetch_buffer_size=prefetch)))
-  return iter(dataset)
-
-
 def host_indices(seed: int, step: int, count: int, global_batch: int) -> tuple:
   """This host's records of a step: the same global draw on every host, then its rows."""
   rng = np.random.default_rng([seed, step])
@@ -55,11 +47,8 @@ def host_indices(seed: int, step: int, count: int, global_batch: int) -> tuple:
   return host_rows(indices, jax.process_index(), jax.process_count()), rng
 
 
-class RecognitionTask:
-  """CRNN + CTC on rendered lines and label files; best checkpoint by exact-match accuracy."""
-
-  best_metric = "acc"
-  objective = staticmethod(ctc_objective)
+class LineDatasets:
+  """The line data sets (rendered and / or label files) a config names, built once."""
 
   def __init__(self, config, workdir: pathlib.Path):
     self.config = config
@@ -69,6 +58,13 @@ class RecognitionTask:
                                      data_dir)
     self.eval_source = open_dataset("eval", config.data.eval, self.charset, config.data,
                                     data_dir)
+
+
+class RecognitionTask(LineDatasets):
+  """CRNN + CTC on rendered lines and label files; best checkpoint by exact-match accuracy."""
+
+  best_metric = "acc"
+  objective = staticmethod(ctc_objective)
 
   def build_model(self):
     return build_model(self.config, self.charset.num_classes, seed=self.config.seed)
@@ -168,19 +164,12 @@ def direction_example(image: np.ndarray, upside_down: bool) -> np.ndarray:
   return prepare_line(image, INPUT_HEIGHT, (INPUT_WIDTH,))[0]
 
 
-class DirectionTask:
+class DirectionTask(LineDatasets):
   """The direction classifier on rendered lines, each shown upright or turned 180 degrees at
   random; best checkpoint by accuracy on held-out-font lines, both ways up."""
 
   best_metric = "accuracy"
   objective = staticmethod(direction_objective)
-
-  def __init__(self, config, workdir: pathlib.Path):
-    self.config = config
-    charset = Charset.from_file(config.dictionary, config.use_space)
-    data_dir = config.data.get("dir") or workdir / "data"
-    self.train_source = open_dataset("train", config.data.train, charset, config.data, data_dir)
-    self.eval_source = open_dataset("eval", config.data.eval, charset, config.data, data_dir)
 
   def build_model(self):
     return build_model(self.config, seed=self.config.seed)

@@ -8,8 +8,11 @@ import os
 import numpy as np
 
 from flax_ocr import compile_cache
+from flax_ocr.det.classifier import DirectionPredictor
 from flax_ocr.det.crops import reading_order, rectify
+from flax_ocr.det.detector import TextDetector
 from flax_ocr.preprocess import ImageError, load_image, to_bgr
+from flax_ocr.recognizer import TextRecognizer
 
 
 class OCR:
@@ -21,22 +24,18 @@ class OCR:
 
   def __init__(self, use_angle_cls: bool = False, *, det_model=None, rec_model=None,
                cls_model=None, drop_score: float = 0.5):
-    from flax_ocr.det.classifier import DirectionPredictor  # pylint: disable=import-outside-toplevel
-    from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
-    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
     compile_cache.enable()
     self.detector = TextDetector(det_model)
     self.recognizer = TextRecognizer(rec_model)
     self.use_angle_cls = use_angle_cls
+    self.drop_score = drop_score
     self._cls_model = cls_model
     self._classifier = None
-    self._classifier_type = DirectionPredictor
-    self.drop_score = drop_score
 
   @property
-  def classifier(self):
-    if self._classifier is None:  # loaded on first use: most images need no classifier
-      self._classifier = self._classifier_type(self._cls_model)
+  def classifier(self) -> DirectionPredictor:
+    if self._classifier is None:  # loaded on first use: ocr(cls=True) may never be asked for
+      self._classifier = DirectionPredictor(self._cls_model)
     return self._classifier
 
   def ocr(self, img, det: bool = True, cls: bool | None = None, rec: bool = True):

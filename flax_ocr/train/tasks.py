@@ -24,7 +24,6 @@ from flax_ocr.det.dataset import PageSource, build_pages, training_example
 from flax_ocr.det.direction import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.det.loss import db_loss
 from flax_ocr.distributed import barrier
-from flax_ocr.metrics import detection_counts, detection_scores
 from flax_ocr.preprocess import ImageError, prepare_line
 from flax_ocr.train.step import ctc_objective
 
@@ -137,14 +136,10 @@ class DetectionTask:
 
   def evaluate(self, model) -> dict[str, float]:
     from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
-    detector = TextDetector(model=model)
-    totals = {"matched": 0, "predicted": 0, "truth": 0}
-    for i in range(len(self.eval_pages)):
-      page, quads = self.eval_pages[i]
-      found = [quad for quad, _ in detector.detect(page)]
-      for key, value in detection_counts(found, list(quads)).items():
-        totals[key] += value
-    return detection_scores(totals)
+    from flax_ocr.evaluate import evaluate_detection  # pylint: disable=import-outside-toplevel
+    pages = (self.eval_pages[i] for i in range(len(self.eval_pages)))
+    scores = evaluate_detection(TextDetector(model=model), pages)
+    return {key: scores[key] for key in ("precision", "recall", "hmean")}
 
 
 def direction_objective(model, batch):

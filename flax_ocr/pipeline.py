@@ -42,8 +42,8 @@ class OCR:
     """img: a path, an image array (grey, BGR, BGRA, uint8 or uint16) or a list of them.
 
     Returns one list per image: [box, (text, confidence)] per line with det and rec;
-    boxes only with rec=False; [(text, confidence)] for the whole image with det=False.
-    `cls` defaults to `use_angle_cls`.
+    boxes only with rec=False; [(text, confidence)] for the whole image with det=False;
+    [(angle, confidence)] with only cls. `cls` defaults to `use_angle_cls`.
     """
     images = img if isinstance(img, list) else [img]
     cls = self.use_angle_cls if cls is None else cls
@@ -59,7 +59,9 @@ class OCR:
 
   def _one(self, image: np.ndarray, det: bool, cls: bool, rec: bool):
     if not det:
-      return self._recognize([image], cls) if rec else []
+      if rec:
+        return self._recognize([image], cls)
+      return self.classifier.classify([image]) if cls else []
     found = self.detector.detect(image)
     quads = np.array([quad for quad, _ in found], np.float32).reshape(-1, 4, 2)
     quads = quads[reading_order(quads)]

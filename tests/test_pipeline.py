@@ -67,8 +67,11 @@ def test_ocr_modes_and_empty_images(ocr, page):
   assert len(boxes) == len(LINES) and all(np.asarray(b).shape == (4, 2) for b in boxes)
   x0, y0 = quads[2].min(0).astype(int) - 6
   x1, y1 = quads[2].max(0).astype(int) + 6
-  (text, confidence), = ocr.ocr(image[y0:y1, x0:x1], det=False)[0]
+  line = image[y0:y1, x0:x1]
+  (text, confidence), = ocr.ocr(line, det=False)[0]
   assert text == LINES[2] and confidence > 0.5
+  assert ocr.ocr([line, np.rot90(line, 2)], det=False, rec=False, cls=True) == [
+      [(0, pytest.approx(1.0, abs=0.5))], [(180, pytest.approx(1.0, abs=0.5))]]
   blank = np.full((300, 400, 3), 255, np.uint8)
   assert ocr.ocr([blank, blank]) == [[], []]
 

@@ -35,19 +35,12 @@ sys.path.insert(0, str(REPO))
 import cv2  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
 
+from flax_ocr.preprocess import to_bgr  # pylint: disable=wrong-import-position  (no JAX)
+
 DEFAULT_DATA = [REPO.parent / "shared" / "data" / name
                 for name in ("words_dev", "lines_dev", "iiit5k_test")]
 DEFAULT_PAGES = [REPO.parent / "shared" / "data" / "scenes_dev", "skimage"]
 SKIMAGE_PAGE_TRUTH = REPO / "benchmarks" / "skimage_page.gt.txt"
-
-
-def bgr(image: np.ndarray) -> np.ndarray:
-  """Any decoded image as 8-bit, 3-channel BGR (what the peers expect)."""
-  if image.dtype != np.uint8:
-    image = (image / 257).astype(np.uint8) if image.dtype == np.uint16 else image.astype(np.uint8)
-  if image.ndim == 2:
-    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-  return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
 
 
 class FlaxOCR:
@@ -64,9 +57,8 @@ class FlaxOCR:
     return self.recognizer.recognize([image])[0][0]
 
   def page(self, image):
-    from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
-    result = self.ocr.ocr(image)[0]
-    return page_text([box for box, _ in result], [text for _, (text, _) in result])
+    from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
+    return page_lines(self.ocr.ocr(image)[0])
 
 
 class RapidOCR:
@@ -78,12 +70,12 @@ class RapidOCR:
     self.version = "PP-OCRv4 det + cls + rec (rapidocr_onnxruntime 1.4.4)"
 
   def __call__(self, image):
-    result, _ = self.engine(bgr(image), use_det=False, use_cls=False, use_rec=True)
+    result, _ = self.engine(to_bgr(image), use_det=False, use_cls=False, use_rec=True)
     return "".join(line[0] for line in result or [])
 
   def page(self, image):
     from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
-    result, _ = self.engine(bgr(image))
+    result, _ = self.engine(to_bgr(image))
     result = result or []
     return page_text([np.asarray(box, np.float32) for box, _, _ in result],
                      [text for _, text, _ in result])
@@ -100,11 +92,11 @@ class Tesseract:
     self.version = f"Tesseract {pytesseract.get_tesseract_version()}"
 
   def __call__(self, image):
-    rgb = cv2.cvtColor(bgr(image), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(to_bgr(image), cv2.COLOR_BGR2RGB)
     return self.pytesseract.image_to_string(rgb, lang="eng", config="--psm 7").strip()
 
   def page(self, image):
-    rgb = cv2.cvtColor(bgr(image), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(to_bgr(image), cv2.COLOR_BGR2RGB)
     text = self.pytesseract.image_to_string(rgb, lang="eng")
     return [line.strip() for line in text.splitlines() if line.strip()]
 

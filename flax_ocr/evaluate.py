@@ -27,7 +27,6 @@ import sys
 import tqdm
 
 from flax_ocr.data.labelfile import LabelFileError, read_label_file
-from flax_ocr.det.crops import page_text
 from flax_ocr.metrics import detection_counts, detection_scores, page_error_rate, \
     recognition_metrics
 from flax_ocr.preprocess import ImageError, load_image
@@ -89,6 +88,7 @@ def page_samples(folder):
 
 def evaluate_pages(ocr, samples):
   """Page CER of each (image path, true lines); returns (per-page rows, mean CERs)."""
+  from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
   rows = []
   for path, truth in samples:
     try:
@@ -96,7 +96,7 @@ def evaluate_pages(ocr, samples):
     except ImageError as e:
       print(f"error: {e}", file=sys.stderr)
       result = []
-    lines = page_text([box for box, _ in result], [text for _, (text, _) in result])
+    lines = page_lines(result)
     rows.append({"image": path.name, "lines": lines} | page_error_rate(lines, truth))
   means = {key: sum(r[key] for r in rows) / max(len(rows), 1)
            for key in ("cer", "cer_case_insensitive")}

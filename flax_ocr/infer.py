@@ -29,12 +29,17 @@ def expand_inputs(paths) -> list[pathlib.Path]:
 
 def as_records(result, det: bool, rec: bool) -> list[dict]:
   """One image's `OCR.ocr` result as JSON-ready line records."""
+  def box_record(box):
+    return {"box": [[round(x, 1), round(y, 1)] for x, y in box]}
+
+  def text_record(text, confidence):
+    return {"text": text, "confidence": round(confidence, 4)}
+
   if not det:
-    return [{"text": text, "confidence": round(confidence, 4)} for text, confidence in result]
+    return [text_record(*reading) for reading in result]
   if not rec:
-    return [{"box": [[round(x, 1), round(y, 1)] for x, y in box]} for box in result]
-  return [{"box": [[round(x, 1), round(y, 1)] for x, y in box], "text": text,
-           "confidence": round(confidence, 4)} for box, (text, confidence) in result]
+    return [box_record(box) for box in result]
+  return [box_record(box) | text_record(*reading) for box, reading in result]
 
 
 def print_lines(path, records):

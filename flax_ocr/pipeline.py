@@ -9,7 +9,7 @@ import numpy as np
 
 from flax_ocr import compile_cache
 from flax_ocr.det.classifier import DirectionPredictor
-from flax_ocr.det.crops import reading_order, rectify
+from flax_ocr.det.crops import page_text, reading_order, rectify
 from flax_ocr.det.detector import TextDetector
 from flax_ocr.preprocess import ImageError, load_image, to_bgr
 from flax_ocr.recognizer import TextRecognizer
@@ -87,3 +87,9 @@ class OCR:
       if reading[1] > readings[i][1]:
         readings[i] = reading
     return readings
+
+
+def page_lines(result) -> list[str]:
+  """One image's `OCR.ocr` result as the page's text, one string per line (boxes on the same
+  line joined with spaces)."""
+  return page_text([box for box, _ in result], [text for _, (text, _) in result])

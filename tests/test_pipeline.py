@@ -123,10 +123,10 @@ def test_shipped_detector_on_held_out_synthetic_pages():
 
 def test_every_line_of_the_skimage_book_page_is_read(ocr):
   import skimage.data  # pylint: disable=import-outside-toplevel
-  from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+  from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
   truth = (REPO / "benchmarks" / "skimage_page.gt.txt").read_text().splitlines()
   result, = ocr.ocr(skimage.data.page())
-  lines = page_text([box for box, _ in result], texts(result))
+  lines = page_lines(result)
   assert len(lines) >= len(truth), lines
   assert page_error_rate(lines, truth)["cer_case_insensitive"] <= 0.25, lines
 

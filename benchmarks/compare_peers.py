@@ -58,7 +58,7 @@ class FlaxOCR:
 
   def page(self, image):
     from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
-    return page_lines(self.ocr.ocr(image)[0])
+    return page_lines(self.ocr.ocr(image))
 
 
 class RapidOCR:

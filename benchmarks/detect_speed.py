@@ -21,7 +21,7 @@ from flax import nnx  # noqa: E402
 
 from flax_ocr.det.loss import db_loss  # noqa: E402
 from flax_ocr.det.model import DBNet  # noqa: E402
-from flax_ocr.models.backbones import without_mesh_axis  # noqa: E402
+from flax_ocr.nn.layers import without_mesh_axis  # noqa: E402
 
 
 def timed(fn, repeats: int = 3) -> float:

@@ -41,7 +41,7 @@ def main():
   args = parser.parse_args()
   from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.text import TextSampler  # pylint: disable=import-outside-toplevel
-  from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   import jax  # pylint: disable=import-outside-toplevel
   import numpy as np  # pylint: disable=import-outside-toplevel
 

@@ -6,7 +6,7 @@
 
 Prints a table (or, with --json, a list of {"config", "params", "flops_per_sample",
 "samples_per_s", "step_ms", "devices", "parallel", "peak_fraction", ...}). FLOPs are counted
-by hand (flax_ocr/models/flops.py); the peak is this CPU's fp32 `jnp.dot` FLOP/s measured in
+by hand (flax_ocr/rec/flops.py); the peak is this CPU's fp32 `jnp.dot` FLOP/s measured in
 the same run. The breakdown times each part of the step on its own, on one device, with the
 same per-device batch: conv stack, sequence model, head + CTC (each forward + backward), the
 optimizer update, and the input pipeline (ms to assemble one batch from rendered records).
@@ -66,8 +66,8 @@ def step_breakdown(config, num_classes, batch, repeats):
   import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr.ctc import ctc_loss, frame_lengths  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models import build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.backbones import without_mesh_axis  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec import build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.nn.layers import without_mesh_axis  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.state import make_optimizer  # pylint: disable=import-outside-toplevel
 
   model = build_model(config.model, num_classes)
@@ -150,8 +150,8 @@ def main():
   import jax  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models import build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.flops import training_flops  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec import build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.flops import training_flops  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.state import TrainState, make_optimizer  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.step import DataParallel  # pylint: disable=import-outside-toplevel
 

@@ -1,13 +1,13 @@
 """flax-ocr: PP-OCR-style text detection, direction classification and recognition in JAX / Flax.
 
   from flax_ocr import OCR
-  OCR(use_angle_cls=True).ocr("photo.jpg")  # [[[box, (text, confidence)], ...]]
+  OCR(use_angle_cls=True).ocr("photo.jpg")  # [[box, (text, confidence)], ...]
   from flax_ocr import TextRecognizer
   TextRecognizer().recognize(["line.png"])  # [(text, confidence)]
 """
 
-_PUBLIC = {"OCR": "flax_ocr.pipeline", "TextRecognizer": "flax_ocr.recognizer",
-           "TextDetector": "flax_ocr.det.detector", "DirectionPredictor": "flax_ocr.det.classifier"}
+_PUBLIC = {"OCR": "flax_ocr.pipeline", "TextRecognizer": "flax_ocr.rec.recognizer",
+           "TextDetector": "flax_ocr.det.detector", "DirectionPredictor": "flax_ocr.cls.predictor"}
 
 
 def __getattr__(name):

@@ -92,7 +92,7 @@ def evaluate_pages(ocr, samples):
   rows = []
   for path, truth in samples:
     try:
-      result = ocr.ocr(load_image(path))[0]
+      result = ocr.ocr(load_image(path))
     except ImageError as e:
       print(f"error: {e}", file=sys.stderr)
       result = []
@@ -138,7 +138,7 @@ def main(argv=None):
     return main_pages(args)
   if args.synthetic_pages:
     return main_synthetic_pages(args)
-  from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   try:
     recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size)
     metrics, predictions = evaluate(recognizer, label_file_samples(args.data), progress=True)

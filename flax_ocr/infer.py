@@ -94,7 +94,7 @@ def main(argv=None) -> int:
   for path in tqdm.tqdm(paths, disable=len(paths) < 2, desc="images", file=sys.stderr):
     try:
       image = load_image(path)
-      result = ocr.ocr(image, det=det, cls=cls, rec=rec)[0]
+      result = ocr.ocr(image, det=det, cls=cls, rec=rec)
     except ImageError as e:
       tqdm.tqdm.write(f"error: {e}", file=sys.stderr)  # on its own line, under the bar
       failed += 1

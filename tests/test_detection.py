@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from flax_ocr.det.geometry import order_quad, polygon_iou
-from flax_ocr.models.backbones import without_mesh_axis
+from flax_ocr.nn.layers import without_mesh_axis
 from flax_ocr.det.loss import balanced_bce, db_loss
 from flax_ocr.det.postprocess import boxes_from_prob
 from flax_ocr.det.targets import db_targets
@@ -180,7 +180,7 @@ def test_direction_classifier_learns_flipped_crops():
   import optax  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
-  from flax_ocr.det.direction import DirectionClassifier, INPUT_HEIGHT, INPUT_WIDTH  # pylint: disable=import-outside-toplevel
+  from flax_ocr.cls.model import DirectionClassifier, INPUT_HEIGHT, INPUT_WIDTH  # pylint: disable=import-outside-toplevel
   from flax_ocr.preprocess import prepare_line  # pylint: disable=import-outside-toplevel
 
   renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False)
@@ -213,7 +213,7 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
   """The one trainer, on 4 fake devices, for the two new tasks: pages built and cropped,
   the DB and direction objectives, their evaluations, checkpoints the inference classes load."""
   from configs import cls_direction, det_db_lite  # pylint: disable=import-outside-toplevel
-  from flax_ocr.det.classifier import DirectionPredictor  # pylint: disable=import-outside-toplevel
+  from flax_ocr.cls.predictor import DirectionPredictor  # pylint: disable=import-outside-toplevel
   from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
 

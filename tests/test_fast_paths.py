@@ -8,11 +8,11 @@ import pytest
 from flax import nnx
 from jax import lax
 
-from flax_ocr.models import build_model
-from flax_ocr.models.backbones import max_pool, without_mesh_axis
-from flax_ocr.models.conv import conv_matmul_grad
-from flax_ocr.models.flops import forward_flops
-from flax_ocr.recognizer import batch_sizes
+from flax_ocr.rec import build_model
+from flax_ocr.nn.layers import max_pool, without_mesh_axis
+from flax_ocr.nn.conv import conv_matmul_grad
+from flax_ocr.rec.flops import forward_flops
+from flax_ocr.rec.recognizer import batch_sizes
 
 LAYOUT = ("NHWC", "HWIO", "NHWC")
 

@@ -4,7 +4,7 @@ import ml_collections
 import pytest
 from flax import nnx
 
-from flax_ocr.models import CRNN, build_model, frames_for_width
+from flax_ocr.rec import CRNN, build_model, frames_for_width
 
 
 def count_params(model):

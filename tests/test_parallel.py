@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from flax_ocr.models import CRNN
+from flax_ocr.rec import CRNN
 from flax_ocr.train.state import TrainState, make_optimizer
 from flax_ocr.train.step import DataParallel
 

@@ -52,7 +52,7 @@ def texts(result):
 
 def test_ocr_reads_a_page_in_reading_order_with_boxes(ocr, page):
   image, quads = page
-  result, = ocr.ocr(image)
+  result = ocr.ocr(image)
   assert len(result) == len(LINES), result
   for (box, (text, confidence)), quad in zip(result, quads):
     assert np.asarray(box).shape == (4, 2)
@@ -63,12 +63,12 @@ def test_ocr_reads_a_page_in_reading_order_with_boxes(ocr, page):
 
 def test_ocr_modes_and_empty_images(ocr, page):
   image, quads = page
-  boxes, = ocr.ocr(image, rec=False)
+  boxes = ocr.ocr(image, rec=False)
   assert len(boxes) == len(LINES) and all(np.asarray(b).shape == (4, 2) for b in boxes)
   x0, y0 = quads[2].min(0).astype(int) - 6
   x1, y1 = quads[2].max(0).astype(int) + 6
   line = image[y0:y1, x0:x1]
-  (text, confidence), = ocr.ocr(line, det=False)[0]
+  (text, confidence), = ocr.ocr(line, det=False)
   assert text == LINES[2] and confidence > 0.5
   assert ocr.ocr([line, np.rot90(line, 2)], det=False, rec=False, cls=True) == [
       [(0, pytest.approx(1.0, abs=0.5))], [(180, pytest.approx(1.0, abs=0.5))]]
@@ -78,17 +78,17 @@ def test_ocr_modes_and_empty_images(ocr, page):
 
 def test_ocr_takes_paths_grey_bgra_16_bit_and_huge_images(ocr, page, tmp_path):
   image, _ = page
-  expected = texts(ocr.ocr(image)[0])
+  expected = texts(ocr.ocr(image))
   path = tmp_path / "page.png"
   cv2.imwrite(str(path), image)
   grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
   bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
   sixteen = image.astype(np.uint16) * 257
   for variant in (str(path), grey, bgra, sixteen):
-    assert texts(ocr.ocr(variant)[0]) == expected
+    assert texts(ocr.ocr(variant)) == expected
   huge = cv2.resize(image, None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)  # 4500 x 3200
-  small_boxes = np.array([box for box, _ in ocr.ocr(image)[0]])
-  result, = ocr.ocr(huge)
+  small_boxes = np.array([box for box, _ in ocr.ocr(image)])
+  result = ocr.ocr(huge)
   assert texts(result) == expected
   np.testing.assert_allclose(np.array([box for box, _ in result]) / 5, small_boxes, atol=8)
 
@@ -96,8 +96,8 @@ def test_ocr_takes_paths_grey_bgra_16_bit_and_huge_images(ocr, page, tmp_path):
 def test_upside_down_page_is_turned_by_the_classifier(ocr, page):
   image, _ = page
   rotated = np.ascontiguousarray(np.rot90(image, 2))
-  with_cls = texts(ocr.ocr(rotated, cls=True)[0])
-  assert sorted(with_cls) == sorted(texts(ocr.ocr(image)[0])), with_cls
+  with_cls = texts(ocr.ocr(rotated, cls=True))
+  assert sorted(with_cls) == sorted(texts(ocr.ocr(image))), with_cls
 
 
 def test_shipped_direction_classifier_on_held_out_lines():
@@ -125,7 +125,7 @@ def test_every_line_of_the_skimage_book_page_is_read(ocr):
   import skimage.data  # pylint: disable=import-outside-toplevel
   from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
   truth = (REPO / "benchmarks" / "skimage_page.gt.txt").read_text().splitlines()
-  result, = ocr.ocr(skimage.data.page())
+  result = ocr.ocr(skimage.data.page())
   lines = page_lines(result)
   assert len(lines) >= len(truth), lines
   assert page_error_rate(lines, truth)["cer_case_insensitive"] <= 0.25, lines

@@ -93,7 +93,7 @@ def test_evaluate_command_scores_a_label_folder(trained, tmp_path):
 def test_exported_model_reads_like_the_checkpoint(trained, tmp_path):
   workdir, _ = trained
   from flax_ocr.checkpoint import export_model, load_model, metadata
-  from flax_ocr.recognizer import TextRecognizer
+  from flax_ocr.rec.recognizer import TextRecognizer
   model, charset, config = load_model(workdir)
   export_model(tmp_path / "export", model, metadata(config, charset))
   renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False, sampler=TextSampler(5))

@@ -15,7 +15,7 @@ import numpy as np
 
 from flax_ocr.charset import Charset
 from flax_ocr.data.tfds_builder import decode_record
-from flax_ocr.models import FRAME_STRIDE, frames_for_width
+from flax_ocr.rec import FRAME_STRIDE, frames_for_width
 from flax_ocr.preprocess import ImageError, pick_bucket, prepare_line, resized_width
 
 
@@ -81,12 +81,15 @@ class BatchAssembler:
   height: int
   buckets: tuple[int, ...]
   max_label_length: int
+  frame_stride: int = FRAME_STRIDE  # pixel columns per model output frame
+  channels: int = 1  # 3: BGR lines, for PP-OCR's models
 
   def __call__(self, plan_entry):
     bucket, indices = plan_entry
-    n, frames = len(indices), bucket // FRAME_STRIDE
+    n, frames = len(indices), bucket // self.frame_stride
     batch = {
-        "image": np.zeros((n, self.height, bucket), np.float32),
+        "image": np.zeros((n, self.height, bucket) + ((3,) if self.channels == 3 else ()),
+                          np.float32),
         "frame_paddings": np.ones((n, frames), np.float32),
         "labels": np.zeros((n, self.max_label_length), np.int32),
         "label_paddings": np.ones((n, self.max_label_length), np.float32),
@@ -100,7 +103,7 @@ class BatchAssembler:
       record = self.source[int(index)]
       try:
         image, text = decode_record(record)
-        pixels, width = prepare_line(image, self.height, (bucket,))
+        pixels, width = prepare_line(image, self.height, (bucket,), self.channels)
         codes = self.charset.encode(text)[: self.max_label_length]
       except (ImageError, ValueError) as e:
         unreadable.append(str(e))
@@ -108,7 +111,7 @@ class BatchAssembler:
         continue
       texts.append(text)
       batch["image"][row] = pixels
-      batch["frame_paddings"][row, : frames_for_width(width)] = 0.0
+      batch["frame_paddings"][row, : frames_for_width(width, self.frame_stride)] = 0.0
       batch["labels"][row, : len(codes)] = codes
       batch["label_paddings"][row, : len(codes)] = 0.0
       batch["valid"][row] = 1.0

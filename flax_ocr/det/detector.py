@@ -18,47 +18,62 @@ STRIDE = 32  # DBNet's input sides must be multiples of this
 
 @dataclasses.dataclass(frozen=True)
 class ResizeConfig:
-  """How an image is scaled for detection: small images are brought up until the shorter side
-  reaches `min_short_side` (small print needs it; PP-OCR's "min" limit of 736) or they are
+  """How an image becomes the detector's input. Small images are brought up until the shorter
+  side reaches `min_short_side` (small print needs it; PP-OCR's "min" limit of 736) or they are
   `max_upscale` times larger, then anything whose longer side exceeds `max_long_side` is
-  brought down."""
+  brought down. Ours pads the sides to multiples of 32; `stretch` (PaddleOCR's) instead
+  resizes each side to its nearest multiple of 32. Pixels become (x / 255 - mean) / std per
+  BGR channel."""
   min_short_side: int = 736
   max_upscale: float = 2.0
   max_long_side: int = 1600
+  stretch: bool = False
+  mean: tuple[float, ...] = (0.5, 0.5, 0.5)
+  std: tuple[float, ...] = (0.5, 0.5, 0.5)
 
 
 def detection_input(image: np.ndarray, resize: ResizeConfig = ResizeConfig()):
-  """BGR uint8 [H, W, 3] -> (float32 [1, H', W', 3] in [-1, 1], padded to multiples of 32,
-  (scale_x, scale_y)): the image sits at the top left, scaled, the rest is zero."""
+  """BGR uint8 [H, W, 3] -> (float32 [1, H', W', 3] normalised, sides multiples of 32,
+  (scale_x, scale_y)): the image sits at the top left, scaled, any padding is zero."""
   height, width = image.shape[:2]
   scale = min(max(resize.min_short_side / min(height, width), 1.0), resize.max_upscale)
   scale = min(scale, resize.max_long_side / max(height, width))
-  new_h, new_w = max(int(round(height * scale)), 1), max(int(round(width * scale)), 1)
+  if resize.stretch:
+    new_h = max(int(round(height * scale / STRIDE)) * STRIDE, STRIDE)
+    new_w = max(int(round(width * scale / STRIDE)) * STRIDE, STRIDE)
+  else:
+    new_h, new_w = max(int(round(height * scale)), 1), max(int(round(width * scale)), 1)
+  shrink = not resize.stretch and scale < 1
   resized = cv2.resize(image, (new_w, new_h),
-                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
   padded_h, padded_w = -(-new_h // STRIDE) * STRIDE, -(-new_w // STRIDE) * STRIDE
   batch = np.zeros((1, padded_h, padded_w, 3), np.float32)
-  batch[0, :new_h, :new_w] = resized.astype(np.float32) / 127.5 - 1.0
+  batch[0, :new_h, :new_w] = ((resized.astype(np.float32) / 255.0 - np.float32(resize.mean))
+                              / np.float32(resize.std))
   return batch, (new_w / width, new_h / height)
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _probability(graphdef, state, images):
-  prob, _ = nnx.merge(graphdef, state)(images)
-  return prob
+  return nnx.merge(graphdef, state).probability(images)
 
 
 class TextDetector:
   """Finds text lines with a DBNet; the shipped detector by default."""
 
-  def __init__(self, model_path=None, *, model=None, boxes: BoxConfig = BoxConfig(),
-               resize: ResizeConfig = ResizeConfig()):
+  def __init__(self, model_path=None, *, model=None, boxes: BoxConfig | None = None,
+               resize: ResizeConfig | None = None):
+    """boxes / resize default to the model's own settings (a converted PP-OCR model carries
+    PaddleOCR's), else to ours."""
+    config = {}
     if model is None:
       from flax_ocr import checkpoint, weights  # pylint: disable=import-outside-toplevel
-      model, _, _ = checkpoint.load_model(model_path or weights.default_detector())
+      model, _, config = checkpoint.load_model(model_path or weights.default_detector())
     model.eval()
     self.graphdef, self.state = nnx.split(model)
-    self.boxes, self.resize = boxes, resize
+    self.boxes = boxes or BoxConfig(**config.get("boxes", {}))
+    self.resize = resize or ResizeConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                            for k, v in config.get("preprocess", {}).items()})
 
   def probability(self, image: np.ndarray):
     """(text probability map of the resized image, (scale_x, scale_y))."""

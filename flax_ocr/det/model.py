@@ -9,7 +9,7 @@ from __future__ import annotations
 from flax import nnx
 import jax.numpy as jnp
 
-from flax_ocr.models.backbones import BATCH_AXIS
+from flax_ocr.nn.layers import BATCH_AXIS, Upsample2x, upsample
 
 
 class ConvBN(nnx.Module):
@@ -43,26 +43,6 @@ class Backbone(nnx.Module):
       x = stage(x)
       features.append(x)
     return features
-
-
-def upsample(x, factor: int):
-  """Nearest-neighbour up-sampling as a broadcast (its gradient is a cheap sum)."""
-  b, h, w, c = x.shape
-  x = jnp.broadcast_to(x[:, :, None, :, None, :], (b, h, factor, w, factor, c))
-  return x.reshape(b, h * factor, w * factor, c)
-
-
-class Upsample2x(nnx.Module):
-  """A 2x2 stride-2 transposed conv, written as one matmul and a depth-to-space reshape."""
-
-  def __init__(self, cin: int, cout: int, *, rngs: nnx.Rngs):
-    self.linear = nnx.Linear(cin, 4 * cout, rngs=rngs)
-    self.cout = cout
-
-  def __call__(self, x):
-    b, h, w, _ = x.shape
-    x = self.linear(x).reshape(b, h, w, 2, 2, self.cout)
-    return x.transpose(0, 1, 3, 2, 4, 5).reshape(b, 2 * h, 2 * w, self.cout)
 
 
 class FPN(nnx.Module):
@@ -105,6 +85,9 @@ class DBNet(nnx.Module):
     self.neck = FPN(widths, inner, rngs=rngs)
     self.prob_head = DBHead(self.neck.out_features, rngs=rngs)
     self.thresh_head = DBHead(self.neck.out_features, rngs=rngs)
+
+  def probability(self, images):
+    return self.prob_head(self.neck(self.backbone(images)))
 
   def __call__(self, images):
     if images.shape[1] % 32 or images.shape[2] % 32:

@@ -18,7 +18,7 @@ import optax
 from flax import nnx
 
 from flax_ocr.ctc import ctc_loss, frame_lengths
-from flax_ocr.models.backbones import BATCH_AXIS
+from flax_ocr.nn.layers import BATCH_AXIS
 from flax_ocr.train.state import TrainState
 
 PARALLEL_MODES = ("pmap", "shard_map")

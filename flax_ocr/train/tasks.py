@@ -21,7 +21,7 @@ from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_bu
     step_batches, train_iterator
 from flax_ocr.data.tfds_builder import decode_record
 from flax_ocr.det.dataset import PageSource, build_pages, training_example
-from flax_ocr.det.direction import INPUT_HEIGHT, INPUT_WIDTH
+from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.det.loss import db_loss
 from flax_ocr.distributed import barrier
 from flax_ocr.preprocess import ImageError, prepare_line
@@ -80,7 +80,7 @@ class RecognitionTask(LineDatasets):
 
   def evaluate(self, model) -> dict[str, float]:
     from flax_ocr.evaluate import evaluate  # pylint: disable=import-outside-toplevel
-    from flax_ocr.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+    from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
     recognizer = TextRecognizer(model=model, charset=self.charset, config=self.config)
     metrics, _ = evaluate(recognizer, dataset_samples(self.eval_source))
     return metrics
@@ -188,7 +188,7 @@ class DirectionTask(LineDatasets):
                         threads=self.config.data.get("loader_threads", 2))
 
   def evaluate(self, model) -> dict[str, float]:
-    from flax_ocr.det.classifier import DirectionPredictor  # pylint: disable=import-outside-toplevel
+    from flax_ocr.cls.predictor import DirectionPredictor  # pylint: disable=import-outside-toplevel
     predictor = DirectionPredictor(model=model)
     correct = count = 0
     for _, image, _ in dataset_samples(self.eval_source):

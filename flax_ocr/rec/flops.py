@@ -7,9 +7,9 @@ a scan (tests/test_models.py).
 
 from __future__ import annotations
 
-from flax_ocr.models.backbones import POOLS, ConvStack
-from flax_ocr.models.crnn import CRNN
-from flax_ocr.models.sequence import BiLSTM
+from flax_ocr.rec.backbones import POOLS, ConvStack
+from flax_ocr.rec.crnn import CRNN
+from flax_ocr.rec.sequence import BiLSTM
 
 
 def conv_stack_flops(stack: ConvStack, height: int, width: int) -> tuple[int, int]:

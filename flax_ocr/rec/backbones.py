@@ -6,11 +6,10 @@ from flax import nnx
 from jax import lax
 import jax.numpy as jnp
 
-from flax_ocr.models.conv import conv_matmul_grad
+from flax_ocr.nn.conv import conv_matmul_grad
+from flax_ocr.nn.layers import BATCH_AXIS, max_pool
 
-BATCH_AXIS = "batch"  # the mesh / pmap axis over which batch norm averages its statistics
-
-# How conv kernel gradients are computed: the same results, different speed (models/conv.py).
+# How conv kernel gradients are computed: the same results, different speed (nn/conv.py).
 CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated}
 
 # One entry per conv: (output channels, batch norm?, pool after it).
@@ -21,25 +20,7 @@ PAPER_LAYERS = (
 )
 
 
-def without_mesh_axis(model: nnx.Module) -> nnx.Module:
-  """Makes every batch norm in `model` average over the local batch only, for running a model
-  outside the data-parallel step (benchmarks, tests); returns `model`."""
-  for _, module in nnx.iter_graph(model):
-    if isinstance(module, nnx.BatchNorm):
-      module.axis_name = None
-  return model
-
-
 POOLS = {"2x2": (2, 2), "2x1": (2, 1)}  # (height, width) windows, stride = window
-
-
-def max_pool(x, window):
-  """Non-overlapping max pool as a reshape and a max: its gradient is much cheaper on CPUs
-  than XLA's select-and-scatter. Odd trailing rows/columns are dropped, as VALID pooling does."""
-  b, h, w, c = x.shape
-  ph, pw = window
-  x = x[:, :h - h % ph, :w - w % pw, :]
-  return x.reshape(b, h // ph, ph, w // pw, pw, c).max(axis=(2, 4))
 
 
 class ConvStack(nnx.Module):

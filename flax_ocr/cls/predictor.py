@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from flax_ocr.det.direction import INPUT_HEIGHT, INPUT_WIDTH
+from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.preprocess import prepare_line
-from flax_ocr.recognizer import batch_sizes
+from flax_ocr.rec.recognizer import batch_sizes
 
 ANGLES = (0, 180)
 
@@ -25,18 +25,24 @@ class DirectionPredictor:
   """Classifies line crops as 0 or 180 degrees; the shipped classifier by default."""
 
   def __init__(self, model_path=None, *, model=None, batch_size: int = 64):
+    config = {"model": {}}
     if model is None:
       from flax_ocr import checkpoint, weights  # pylint: disable=import-outside-toplevel
-      model, _, _ = checkpoint.load_model(model_path or weights.default_classifier())
+      model, _, config = checkpoint.load_model(model_path or weights.default_classifier())
     model.eval()
     self.graphdef, self.state = nnx.split(model)
     self.batch_size = batch_size
+    self.height = config["model"].get("height", INPUT_HEIGHT)
+    self.width = config["model"].get("width", INPUT_WIDTH)
+    self.channels = config["model"].get("channels", 1)
+    self.interpolation = config.get("preprocess", {}).get("interpolation", "area")
 
   def classify(self, crops) -> list[tuple[int, float]]:
     """[(angle: 0 or 180, confidence)] for line images (grey or BGR arrays)."""
     if not crops:
       return []
-    images = np.stack([prepare_line(c, INPUT_HEIGHT, (INPUT_WIDTH,))[0] for c in crops])
+    images = np.stack([prepare_line(c, self.height, (self.width,), self.channels,
+                                    self.interpolation)[0] for c in crops])
     probabilities, start = [], 0
     for size in batch_sizes(len(images), self.batch_size):
       chunk = jnp.asarray(images[start:start + size])

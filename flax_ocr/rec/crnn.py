@@ -5,19 +5,21 @@ from __future__ import annotations
 from flax import nnx
 import jax.numpy as jnp
 
-from flax_ocr.models.backbones import BACKBONES
-from flax_ocr.models.sequence import SEQUENCE_MODELS
+from flax_ocr.rec.backbones import BACKBONES
+from flax_ocr.rec.sequence import SEQUENCE_MODELS
 
 FRAME_STRIDE = 4  # pixel columns per output frame, for every backbone
 
 
-def frames_for_width(width):
-  """Frames the model emits for `width` real pixel columns (numpy or jax arrays too)."""
-  return -(-width // FRAME_STRIDE)
+def frames_for_width(width, stride: int = FRAME_STRIDE):
+  """Frames a model emits for `width` real pixel columns (numpy or jax arrays too)."""
+  return -(-width // stride)
 
 
 class CRNN(nnx.Module):
   """Images [B, H, W] in [-1, 1] -> per-frame class logits [B, W / 4, num_classes]."""
+
+  frame_stride = FRAME_STRIDE
 
   def __init__(self, *, backbone: str, sequence: str, num_classes: int, height: int,
                hidden: int = 256, conv_impl: str = "matmul_grad", rngs: nnx.Rngs,

@@ -6,7 +6,7 @@ from flax import nnx
 import jax.numpy as jnp
 
 from flax_ocr.det.model import ConvBN
-from flax_ocr.models.backbones import max_pool
+from flax_ocr.nn.layers import max_pool
 
 INPUT_HEIGHT, INPUT_WIDTH = 48, 192  # PP-OCR's cls input, grey here
 

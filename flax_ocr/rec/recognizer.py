@@ -12,7 +12,7 @@ from flax import nnx
 from flax_ocr import compile_cache
 from flax_ocr.charset import Charset
 from flax_ocr.ctc import frame_lengths, greedy_decode
-from flax_ocr.models import FRAME_STRIDE, frames_for_width
+from flax_ocr.rec import FRAME_STRIDE, frames_for_width
 from flax_ocr.preprocess import load_image, prepare_line
 
 DEFAULT_BUCKETS = (64, 128, 256, 384, 512, 768)
@@ -51,13 +51,17 @@ class TextRecognizer:
     self.graphdef, self.state = nnx.split(model)
     self.charset = charset
     self.height = config.model.height
+    self.channels = config.model.get("channels", 1)
+    self.interpolation = config.get("preprocess", {}).get("interpolation", "area")
+    self.frame_stride = getattr(model, "frame_stride", FRAME_STRIDE)
     # The widths the model was trained at: lines wider than the last are squeezed, as in training.
     self.buckets = tuple(config.data.buckets) if "data" in config else DEFAULT_BUCKETS
     self.batch_size = batch_size
 
   def predict_arrays(self, images, frame_paddings):
-    """The jitted model + greedy decoder on prepared arrays: images [B, H, W] in [-1, 1],
-    frame_paddings [B, W / 4] (1 = padding). Returns a `ctc.Decoded` of device arrays."""
+    """The jitted model + greedy decoder on prepared arrays: images [B, H, W] (or [B, H, W, 3])
+    in [-1, 1], frame_paddings [B, W / frame_stride] (1 = padding). Returns a `ctc.Decoded` of
+    device arrays."""
     return _predict(self.graphdef, self.state, images, frame_paddings)
 
   def warmup(self, sizes: tuple[int, ...] = (1,)):
@@ -66,13 +70,17 @@ class TextRecognizer:
     for bucket in self.buckets:
       for size in sizes:
         jax.block_until_ready(self.predict_arrays(
-            np.zeros((size, self.height, bucket), np.float32),
-            np.zeros((size, bucket // FRAME_STRIDE), np.float32)))
+            np.zeros(self._image_shape(size, bucket), np.float32),
+            np.zeros((size, bucket // self.frame_stride), np.float32)))
+
+  def _image_shape(self, size: int, bucket: int) -> tuple[int, ...]:
+    return (size, self.height, bucket) + ((3,) if self.channels == 3 else ())
 
   def recognize(self, images) -> list[tuple[str, float]]:
     """Images (paths or arrays: grey, BGR, BGRA, 8 or 16 bit) -> [(text, confidence)]."""
     prepared = [prepare_line(load_image(im) if isinstance(im, (str, os.PathLike)) else im,
-                             self.height, self.buckets) for im in images]
+                             self.height, self.buckets, self.channels, self.interpolation)
+                for im in images]
     results: list[tuple[str, float] | None] = [None] * len(prepared)
     by_bucket: dict[int, list[int]] = {}
     for i, (pixels, _) in enumerate(prepared):
@@ -81,11 +89,11 @@ class TextRecognizer:
       start = 0
       for size in batch_sizes(len(members), self.batch_size):
         chunk, start = members[start:start + size], start + size
-        images_ = np.zeros((size, self.height, bucket), np.float32)
-        paddings = np.ones((size, bucket // FRAME_STRIDE), np.float32)
+        images_ = np.zeros(self._image_shape(size, bucket), np.float32)
+        paddings = np.ones((size, bucket // self.frame_stride), np.float32)
         for row, i in enumerate(chunk):
           images_[row] = prepared[i][0]
-          paddings[row, : frames_for_width(prepared[i][1])] = 0.0
+          paddings[row, : frames_for_width(prepared[i][1], self.frame_stride)] = 0.0
         decoded = jax.device_get(self.predict_arrays(images_, paddings))
         for row, i in enumerate(chunk):
           codes = decoded.indices[row, : decoded.lengths[row]]

@@ -1,0 +1,105 @@
+"""Copies a graph's layers into a Flax model, matched by the order a forward pass calls them."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from flax import nnx
+
+from flax_ocr.convert.onnx_layers import ConversionError, Layer
+from flax_ocr.nn import layers as nn_layers
+
+KINDS = ((nn_layers.Conv2d, "conv"), (nn_layers.BatchNorm, "batch_norm"),
+         (nn_layers.Linear, "linear"), (nn_layers.LayerNorm, "layer_norm"),
+         (nn_layers.Upsample2x, "conv_transpose"))
+
+
+def kind_of(module) -> str:
+  return next(kind for cls, kind in KINDS if isinstance(module, cls))
+
+
+def called_layers(model, example) -> list:
+  """The parametrised layers of `model` in the order `model(example)` calls them (each once:
+  a layer called twice would be listed twice)."""
+  forward = model.probability if hasattr(model, "probability") else model
+  with nn_layers.layer_tape() as calls:
+    jax.eval_shape(forward, example)  # traced, not run: the order is all that is needed
+  return calls
+
+
+def _expect(name, layer: Layer, key: str, shape) -> np.ndarray:
+  value = layer.arrays.get(key)
+  if value is None:
+    raise ConversionError(f"{name}: {layer.describe()} has no {key}; the architecture needs one")
+  value = np.asarray(value, np.float32)
+  if value.size != int(np.prod(shape)):
+    raise ConversionError(f"{name}: {layer.describe()}: {key} has shape {list(value.shape)}, "
+                          f"the architecture expects {list(shape)}")
+  return value
+
+
+def assign(name: str, modules: list, layers: list[Layer], head_rows=None):
+  """Writes `layers[i]` into `modules[i]`. `head_rows` keeps only these output rows of the last
+  layer (a restricted dictionary). Raises ConversionError naming the first mismatch."""
+  if len(modules) != len(layers):
+    counts = lambda kinds: {k: kinds.count(k) for k in sorted(set(kinds))}  # noqa: E731
+    raise ConversionError(
+        f"{name}: the graph has {len(layers)} weighted layers {counts([l.kind for l in layers])}, "
+        f"the architecture {len(modules)} {counts([kind_of(m) for m in modules])}")
+  for i, (module, layer) in enumerate(zip(modules, layers)):
+    kind = kind_of(module)
+    if kind != layer.kind:
+      raise ConversionError(f"{name}: layer {i} is {layer.describe()} in the graph, "
+                            f"the architecture has a {kind} there")
+    rows = head_rows if i == len(modules) - 1 else None
+    _assign_one(f"{name}: layer {i}", module, layer, rows)
+
+
+def _assign_one(name, module, layer: Layer, rows):
+  if layer.kind == "conv":
+    kernel = module.kernel.value
+    oihw = _expect(name, layer, "kernel", kernel.shape[::-1])
+    module.kernel.value = oihw.reshape(kernel.shape[3], kernel.shape[2], *kernel.shape[:2]
+                                       ).transpose(2, 3, 1, 0)
+    _bias(name, module.bias, layer)
+  elif layer.kind == "conv_transpose":
+    linear = module.linear
+    cin, cout = linear.kernel.value.shape[0], module.cout
+    kernel = _expect(name, layer, "kernel", (cin, cout, 2, 2)).reshape(cin, cout, 2, 2)
+    linear.kernel.value = kernel.transpose(0, 2, 3, 1).reshape(cin, 4 * cout)
+    if linear.bias is not None:
+      linear.bias.value = np.tile(_expect(name, layer, "bias", (cout,)), 4)
+  elif layer.kind == "batch_norm":
+    if abs(float(layer.arrays["epsilon"]) - module.epsilon) > 1e-9:
+      raise ConversionError(f"{name}: batch norm epsilon {float(layer.arrays['epsilon'])} in "
+                            f"the graph, {module.epsilon} in the architecture")
+    shape = module.scale.value.shape
+    module.scale.value = _expect(name, layer, "scale", shape)
+    module.bias.value = _expect(name, layer, "bias", shape)
+    module.mean.value = _expect(name, layer, "mean", shape)
+    module.var.value = _expect(name, layer, "var", shape)
+  elif layer.kind == "linear":
+    kernel = layer.arrays["kernel"]
+    if rows is not None:
+      layer = Layer(layer.kind, {k: np.take(v, rows, axis=-1) for k, v in layer.arrays.items()},
+                    layer.node)
+    module.kernel.value = _expect(name, layer, "kernel", module.kernel.value.shape).reshape(
+        module.kernel.value.shape)
+    del kernel
+    _bias(name, module.bias, layer)
+  elif layer.kind == "layer_norm":
+    module.scale.value = _expect(name, layer, "scale", module.scale.value.shape)
+    _bias(name, module.bias, layer)
+
+
+def _bias(name, param, layer: Layer):
+  if param is None:
+    if "bias" in layer.arrays:
+      raise ConversionError(f"{name}: {layer.describe()} has a bias the architecture lacks")
+    return
+  param.value = _expect(name, layer, "bias", param.value.shape).reshape(param.value.shape)
+
+
+def fill(model: nnx.Module, example, layers: list[Layer], name: str, head_rows=None):
+  """Loads a graph's layers into `model` (in place)."""
+  assign(name, called_layers(model, example), layers, head_rows)

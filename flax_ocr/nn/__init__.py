@@ -1,0 +1,1 @@
+"""Layers and backbones shared by the tasks' models (rec/, det/, cls/)."""

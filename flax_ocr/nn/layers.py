@@ -1,0 +1,174 @@
+"""Layers shared by every task's models, and the layer tape the ONNX converter reads.
+
+All tensors are NHWC. The parametrised layers below record themselves on a tape when one is
+open (`layer_tape`): a forward pass then lists the layers in the order they run, which is the
+order a PaddleOCR graph stores their weights in (convert/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+BATCH_AXIS = "batch"  # the mesh / pmap axis over which batch norm averages its statistics
+
+_TAPE: contextvars.ContextVar[list | None] = contextvars.ContextVar("layer_tape", default=None)
+
+
+@contextlib.contextmanager
+def layer_tape():
+  """Yields the list of parametrised layers called inside the block, in call order."""
+  calls: list = []
+  token = _TAPE.set(calls)
+  try:
+    yield calls
+  finally:
+    _TAPE.reset(token)
+
+
+def _note(layer):
+  calls = _TAPE.get()
+  if calls is not None:
+    calls.append(layer)
+
+
+class Conv2d(nnx.Conv):
+  def __call__(self, x):
+    _note(self)
+    return super().__call__(x)
+
+
+class BatchNorm(nnx.BatchNorm):
+  def __call__(self, x, **kwargs):
+    _note(self)
+    return super().__call__(x, **kwargs)
+
+
+class Linear(nnx.Linear):
+  def __call__(self, x):
+    _note(self)
+    return super().__call__(x)
+
+
+class LayerNorm(nnx.LayerNorm):
+  def __call__(self, x, **kwargs):
+    _note(self)
+    return super().__call__(x, **kwargs)
+
+
+def hard_sigmoid(x, slope: float = 1 / 6):
+  """Paddle's hardsigmoid: clip(slope * x + 0.5, 0, 1). Its slope is 0.2 in PP-OCR's older
+  blocks and 1/6 in the newer ones."""
+  return jnp.clip(slope * x + 0.5, 0.0, 1.0)
+
+
+def hard_swish(x):
+  return x * hard_sigmoid(x, 1 / 6)
+
+
+ACTIVATIONS = {
+    None: lambda x: x,
+    "relu": jax.nn.relu,
+    "gelu": functools.partial(jax.nn.gelu, approximate=False),  # PP-OCR's is the exact (erf) one
+    "silu": jax.nn.silu,
+    "hardswish": hard_swish,
+}
+
+
+def padding_for(kernel: tuple[int, int], padding) -> tuple:
+  """Explicit ((top, bottom), (left, right)) padding: "same_upper" puts the odd pixel after, as
+  ONNX's SAME_UPPER; None centres the kernel as Paddle's `padding=(k - 1) // 2` does."""
+  if padding == "same_upper":
+    return tuple(((k - 1) // 2, k // 2) for k in kernel)
+  if padding is None:
+    return tuple(((k - 1) // 2, (k - 1) // 2) for k in kernel)
+  return padding
+
+
+class ConvNormAct(nnx.Module):
+  """conv (optionally grouped, strided, biased) -> optional batch norm -> activation."""
+
+  def __init__(self, cin: int, cout: int, kernel=1, *, stride=1, groups: int = 1,
+               padding=None, bias: bool = True, norm: bool = False, act: str | None = None,
+               rngs: nnx.Rngs):
+    kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
+    stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
+    self.conv = Conv2d(cin, cout, kernel, strides=stride, padding=padding_for(kernel, padding),
+                       feature_group_count=groups, use_bias=bias, rngs=rngs)
+    self.norm = (BatchNorm(cout, momentum=0.9, epsilon=1e-5, axis_name=BATCH_AXIS, rngs=rngs)
+                 if norm else None)
+    self.act = act
+
+  def __call__(self, x):
+    x = self.conv(x)
+    if self.norm is not None:
+      x = self.norm(x)
+    return ACTIVATIONS[self.act](x)
+
+
+class SqueezeExcite(nnx.Module):
+  """x * hard_sigmoid(conv(relu(conv(mean over H, W)))), plus x itself when `residual` (the
+  "RSE" layer of PP-OCR's detection necks)."""
+
+  def __init__(self, channels: int, reduction: int = 4, *, slope: float, residual: bool = False,
+               rngs: nnx.Rngs):
+    self.reduce = ConvNormAct(channels, channels // reduction, act="relu", rngs=rngs)
+    self.expand = ConvNormAct(channels // reduction, channels, rngs=rngs)
+    self.slope, self.residual = slope, residual
+
+  def __call__(self, x):
+    gate = hard_sigmoid(self.expand(self.reduce(jnp.mean(x, axis=(1, 2), keepdims=True))),
+                        self.slope)
+    return x + x * gate if self.residual else x * gate
+
+
+def without_mesh_axis(model: nnx.Module) -> nnx.Module:
+  """Makes every batch norm in `model` average over the local batch only, for running a model
+  outside the data-parallel step (benchmarks, tests); returns `model`."""
+  for _, module in nnx.iter_graph(model):
+    if isinstance(module, nnx.BatchNorm):
+      module.axis_name = None
+  return model
+
+
+def max_pool(x, window):
+  """Non-overlapping max pool as a reshape and a max: its gradient is much cheaper on CPUs
+  than XLA's select-and-scatter. Odd trailing rows/columns are dropped, as VALID pooling does."""
+  b, h, w, c = x.shape
+  ph, pw = window
+  x = x[:, :h - h % ph, :w - w % pw, :]
+  return x.reshape(b, h // ph, ph, w // pw, pw, c).max(axis=(2, 4))
+
+
+def avg_pool(x, window):
+  """Non-overlapping average pool (VALID), as a reshape and a mean."""
+  b, h, w, c = x.shape
+  ph, pw = window
+  x = x[:, :h - h % ph, :w - w % pw, :]
+  return x.reshape(b, h // ph, ph, w // pw, pw, c).mean(axis=(2, 4))
+
+
+def upsample(x, factor: int):
+  """Nearest-neighbour up-sampling as a broadcast (its gradient is a cheap sum)."""
+  b, h, w, c = x.shape
+  x = jnp.broadcast_to(x[:, :, None, :, None, :], (b, h, factor, w, factor, c))
+  return x.reshape(b, h * factor, w * factor, c)
+
+
+class Upsample2x(nnx.Module):
+  """A 2x2 stride-2 transposed conv, written as one matmul and a depth-to-space reshape."""
+
+  def __init__(self, cin: int, cout: int, *, use_bias: bool = True, rngs: nnx.Rngs):
+    self.linear = nnx.Linear(cin, 4 * cout, use_bias=use_bias, rngs=rngs)
+    self.cout = cout
+
+  def __call__(self, x):
+    _note(self)
+    b, h, w, _ = x.shape
+    x = self.linear(x).reshape(b, h, w, 2, 2, self.cout)
+    return x.transpose(0, 1, 3, 2, 4, 5).reshape(b, 2 * h, 2 * w, self.cout)

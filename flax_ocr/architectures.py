@@ -10,6 +10,7 @@ from flax_ocr.cls import ppocr as cls_ppocr
 from flax_ocr.cls.model import DirectionClassifier
 from flax_ocr.det import ppocr as det_ppocr
 from flax_ocr.det.model import DBNet
+from flax_ocr.rec import FRAME_STRIDE
 from flax_ocr.rec import build_model as build_crnn
 from flax_ocr.rec import ppocr as rec_ppocr
 
@@ -40,3 +41,10 @@ def build_model(config, num_classes: int = 0, seed: int = 0) -> nnx.Module:
   if task == "cls":
     return DirectionClassifier(tuple(config.model.widths), rngs=nnx.Rngs(seed))
   return build_crnn(config.model, num_classes, seed=seed)
+
+
+def frame_stride(model_config) -> int:
+  """Pixel columns per output frame of the recognizer a config's `model` section names."""
+  if model_config.get("arch"):
+    return rec_ppocr.PPOCRRecognizer.frame_stride
+  return FRAME_STRIDE

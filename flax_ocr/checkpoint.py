@@ -164,3 +164,46 @@ def load_model(path: str | os.PathLike):
     raise CheckpointError(f"{path}: not a model export, training workdir or checkpoint folder")
   model.eval()
   return model, charset, config
+
+
+def warm_start(model: nnx.Module, path, charset: Charset | None = None) -> dict[str, int]:
+  """Copies the weights of the model at `path` (export folder or workdir) into `model`, in
+  place: every array with the same name and shape; for a recognizer's output layer, the rows
+  (classes) of the characters both dictionaries have, the blank included, when `charset`
+  differs from the source's. The rest keep their fresh initialisation (e.g. the threshold
+  branch of a converted detector). Returns counts of copied, row-mapped and fresh arrays."""
+  source, source_charset, _ = load_model(path)
+  counts = {"copied": 0, "rows_mapped": 0, "fresh": 0}
+  for var_type in (nnx.Param, nnx.BatchStat):
+    src = dict(jax.tree_util.tree_leaves_with_path(nnx.state(source, var_type).to_pure_dict()))
+    state = nnx.state(model, var_type)
+    pure = state.to_pure_dict()
+    values = []
+    for key, like in jax.tree_util.tree_leaves_with_path(pure):
+      value = src.get(key)
+      if value is not None and value.shape == like.shape:
+        values.append(value)
+        counts["copied"] += 1
+      elif (value is not None and charset is not None and value.shape[:-1] == like.shape[:-1]
+            and value.shape[-1] == source_charset.num_classes
+            and like.shape[-1] == charset.num_classes):
+        values.append(_map_classes(np.asarray(like), np.asarray(value), charset, source_charset))
+        counts["rows_mapped"] += 1
+      else:
+        values.append(like)
+        counts["fresh"] += 1
+    nnx.replace_by_pure_dict(state, jax.tree.unflatten(jax.tree.structure(pure), values))
+    nnx.update(model, state)
+  return counts
+
+
+def _map_classes(fresh: np.ndarray, source: np.ndarray, charset: Charset,
+                 source_charset: Charset) -> np.ndarray:
+  """`fresh` with its last-axis entries replaced by the source's for shared characters."""
+  out = fresh.copy()
+  out[..., 0] = source[..., 0]  # the CTC blank
+  for i, char in enumerate(charset.chars, 1):
+    j = source_charset.encode(char)[0] if not source_charset.unknown(char) else None
+    if j is not None:
+      out[..., i] = source[..., j]
+  return out

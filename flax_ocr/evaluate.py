@@ -123,7 +123,8 @@ def print_table(metrics: dict[str, float], title: str):
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--checkpoint", help="export folder, training workdir or checkpoint "
+  parser.add_argument("--checkpoint", "--rec_model", dest="checkpoint",
+                      help="export folder, training workdir or checkpoint "
                       "folder (default: the shipped English model)")
   source = parser.add_mutually_exclusive_group(required=True)
   source.add_argument("--data", help="label file, or folder with labels.tsv")

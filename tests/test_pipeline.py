@@ -27,6 +27,10 @@ def ocr():
 
 @pytest.fixture(scope="module")
 def page():
+  return rendered_page()
+
+
+def rendered_page():
   """Four lines of black text on white in a held-out font family: (BGR image, true quads).
   A line's quad spans its ink horizontally and the font's line height (ascent + descent)
   vertically, as the training pages' quads do."""

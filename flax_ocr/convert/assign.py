@@ -57,38 +57,36 @@ def assign(name: str, modules: list, layers: list[Layer], head_rows=None):
 
 def _assign_one(name, module, layer: Layer, rows):
   if layer.kind == "conv":
-    kernel = module.kernel.value
+    kernel = module.kernel[...]
     oihw = _expect(name, layer, "kernel", kernel.shape[::-1])
-    module.kernel.value = oihw.reshape(kernel.shape[3], kernel.shape[2], *kernel.shape[:2]
-                                       ).transpose(2, 3, 1, 0)
+    module.kernel.set_value(oihw.reshape(kernel.shape[3], kernel.shape[2], *kernel.shape[:2]
+                                       ).transpose(2, 3, 1, 0))
     _bias(name, module.bias, layer)
   elif layer.kind == "conv_transpose":
     linear = module.linear
-    cin, cout = linear.kernel.value.shape[0], module.cout
+    cin, cout = linear.kernel[...].shape[0], module.cout
     kernel = _expect(name, layer, "kernel", (cin, cout, 2, 2)).reshape(cin, cout, 2, 2)
-    linear.kernel.value = kernel.transpose(0, 2, 3, 1).reshape(cin, 4 * cout)
+    linear.kernel.set_value(kernel.transpose(0, 2, 3, 1).reshape(cin, 4 * cout))
     if linear.bias is not None:
-      linear.bias.value = np.tile(_expect(name, layer, "bias", (cout,)), 4)
+      linear.bias.set_value(np.tile(_expect(name, layer, "bias", (cout,)), 4))
   elif layer.kind == "batch_norm":
     if abs(float(layer.arrays["epsilon"]) - module.epsilon) > 1e-9:
       raise ConversionError(f"{name}: batch norm epsilon {float(layer.arrays['epsilon'])} in "
                             f"the graph, {module.epsilon} in the architecture")
-    shape = module.scale.value.shape
-    module.scale.value = _expect(name, layer, "scale", shape)
-    module.bias.value = _expect(name, layer, "bias", shape)
-    module.mean.value = _expect(name, layer, "mean", shape)
-    module.var.value = _expect(name, layer, "var", shape)
+    shape = module.scale[...].shape
+    module.scale.set_value(_expect(name, layer, "scale", shape))
+    module.bias.set_value(_expect(name, layer, "bias", shape))
+    module.mean.set_value(_expect(name, layer, "mean", shape))
+    module.var.set_value(_expect(name, layer, "var", shape))
   elif layer.kind == "linear":
-    kernel = layer.arrays["kernel"]
     if rows is not None:
       layer = Layer(layer.kind, {k: np.take(v, rows, axis=-1) for k, v in layer.arrays.items()},
                     layer.node)
-    module.kernel.value = _expect(name, layer, "kernel", module.kernel.value.shape).reshape(
-        module.kernel.value.shape)
-    del kernel
+    module.kernel.set_value(_expect(name, layer, "kernel", module.kernel[...].shape).reshape(
+        module.kernel[...].shape))
     _bias(name, module.bias, layer)
   elif layer.kind == "layer_norm":
-    module.scale.value = _expect(name, layer, "scale", module.scale.value.shape)
+    module.scale.set_value(_expect(name, layer, "scale", module.scale[...].shape))
     _bias(name, module.bias, layer)
 
 
@@ -97,7 +95,7 @@ def _bias(name, param, layer: Layer):
     if "bias" in layer.arrays:
       raise ConversionError(f"{name}: {layer.describe()} has a bias the architecture lacks")
     return
-  param.value = _expect(name, layer, "bias", param.value.shape).reshape(param.value.shape)
+  param.set_value(_expect(name, layer, "bias", param[...].shape).reshape(param[...].shape))
 
 
 def fill(model: nnx.Module, example, layers: list[Layer], name: str, head_rows=None):

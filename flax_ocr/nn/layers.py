@@ -55,10 +55,10 @@ class DepthwiseConv2d(Conv2d):
     kh, kw = self.kernel_size
     sh, sw = self.strides
     out_h, out_w = (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1
-    kernel = self.kernel.value
+    kernel = self.kernel[...]
     y = sum(x[:, i:i + (out_h - 1) * sh + 1:sh, j:j + (out_w - 1) * sw + 1:sw] * kernel[i, j, 0]
             for i in range(kh) for j in range(kw))
-    return y + self.bias.value if self.bias is not None else y
+    return y + self.bias[...] if self.bias is not None else y
 
 
 class BatchNorm(nnx.BatchNorm):

@@ -7,6 +7,7 @@ checkpoint. `config.task` chooses one ("rec" when absent).
 
 from __future__ import annotations
 
+import logging
 import pathlib
 
 import jax
@@ -14,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from flax_ocr.architectures import TASKS, build_model
+from flax_ocr.architectures import TASKS, build_model, frame_stride
 from flax_ocr.charset import Charset
 from flax_ocr.data.datasets import open_dataset
 from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets, \
@@ -66,7 +67,8 @@ class RecognitionTask(LineDatasets):
   objective = staticmethod(ctc_objective)
 
   def build_model(self):
-    return build_model(self.config, self.charset.num_classes, seed=self.config.seed)
+    return warm_started(build_model(self.config, self.charset.num_classes,
+                                    seed=self.config.seed), self.config, self.charset)
 
   def batches(self, start_step: int, num_steps: int, global_batch: int):
     config = self.config
@@ -74,7 +76,9 @@ class RecognitionTask(LineDatasets):
                                     tuple(config.data.buckets)), global_batch, config.seed)
     assembler = BatchAssembler(self.train_source, charset=self.charset,
                                height=config.model.height, buckets=tuple(config.data.buckets),
-                               max_label_length=config.data.max_label_length)
+                               max_label_length=config.data.max_label_length,
+                               frame_stride=frame_stride(config.model),
+                               channels=config.model.get("channels", 1))
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))
 
@@ -84,6 +88,17 @@ class RecognitionTask(LineDatasets):
     recognizer = TextRecognizer(model=model, charset=self.charset, config=self.config)
     metrics, _ = evaluate(recognizer, dataset_samples(self.eval_source))
     return metrics
+
+
+def warm_started(model, config, charset=None):
+  """`model`, with the weights of `config.init_from` (an export folder or workdir: e.g. a
+  converted PP-OCR model to fine-tune) copied in when set; a resumed run then overwrites them
+  with its own checkpoint."""
+  if config.get("init_from"):
+    from flax_ocr.checkpoint import warm_start  # pylint: disable=import-outside-toplevel
+    counts = warm_start(model, config.init_from, charset)
+    logging.getLogger(__name__).info("initialised from %s: %s", config.init_from, counts)
+  return model
 
 
 def db_objective(model, batch):
@@ -119,7 +134,7 @@ class DetectionTask:
     self.eval_pages = PageSource(pages_folder(config, workdir, "eval"))
 
   def build_model(self):
-    return build_model(self.config, seed=self.config.seed)
+    return warm_started(build_model(self.config, seed=self.config.seed), self.config)
 
   def batches(self, start_step: int, num_steps: int, global_batch: int):
     crop = self.config.data.crop
@@ -167,7 +182,7 @@ class DirectionTask(LineDatasets):
   objective = staticmethod(direction_objective)
 
   def build_model(self):
-    return build_model(self.config, seed=self.config.seed)
+    return warm_started(build_model(self.config, seed=self.config.seed), self.config)
 
   def batches(self, start_step: int, num_steps: int, global_batch: int):
     def assemble(step):

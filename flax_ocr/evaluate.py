@@ -61,15 +61,20 @@ def evaluate(recognizer, samples, batch_size: int = 256, progress: bool = False)
   return metrics, predictions
 
 
-def label_file_samples(path):
+def label_file_samples(path, problems: list | None = None):
+  """(name, image or ImageError, label) per line of a label file; bad lines are reported,
+  skipped and added to `problems`, as unreadable images are (they score as wrong)."""
+  problems = [] if problems is None else problems
   records, bad = read_label_file(path, skip_bad_lines=True)
   for message in bad:
     print(f"warning: skipped {message}", file=sys.stderr)
+    problems.append(message)
   for record in records:
     try:
       image = load_image(record.image_path)
     except ImageError as e:
       image = e
+      problems.append(str(e))
     yield record.image_path.name, image, record.label
 
 
@@ -140,17 +145,24 @@ def main(argv=None):
   if args.synthetic_pages:
     return main_synthetic_pages(args)
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  problems = []
   try:
     recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size)
-    metrics, predictions = evaluate(recognizer, label_file_samples(args.data), progress=True)
-  except (LabelFileError, ValueError, FileNotFoundError) as e:
+    metrics, predictions = evaluate(recognizer, label_file_samples(args.data, problems),
+                                    progress=True)
+  except (LabelFileError, ValueError, OSError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
   print_table(metrics, args.data)
   if args.json:
     with open(args.json, "w", encoding="utf-8") as f:
       json.dump({"metrics": metrics, "predictions": predictions}, f, indent=1)
-  return 0
+  if problems:
+    print(f"{len(problems)} lines were skipped or unreadable (scored as wrong when the line "
+          "was read):", file=sys.stderr)
+    for message in problems:
+      print(f"  {message}", file=sys.stderr)
+  return 1 if problems else 0
 
 
 def main_synthetic_pages(args) -> int:

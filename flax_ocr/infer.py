@@ -17,13 +17,13 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".g
 
 
 def expand_inputs(paths) -> list[pathlib.Path]:
-  """Files as given; folders replaced by the image files inside them, sorted."""
+  """Files as given; folders replaced by the image files inside them, sorted (a folder without
+  any stays, to be reported)."""
   out = []
   for path in map(pathlib.Path, paths):
-    if path.is_dir():
-      out += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    else:
-      out.append(path)
+    inside = sorted(p for p in path.iterdir()
+                    if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() else []
+    out += inside or [path]
   return out
 
 
@@ -93,14 +93,16 @@ def main(argv=None) -> int:
     return 2
 
   paths = expand_inputs(args.image)
-  failed, results = 0, []
+  failed, results = [], []
   for path in tqdm.tqdm(paths, disable=len(paths) < 2, desc="images", file=sys.stderr):
     try:
+      if path.is_dir():
+        raise ImageError(f"{path}: a folder without image files")
       image = load_image(path)
       result = ocr.ocr(image, det=det, cls=cls, rec=rec)
     except ImageError as e:
       tqdm.tqdm.write(f"error: {e}", file=sys.stderr)  # on its own line, under the bar
-      failed += 1
+      failed.append(str(e))
       continue
     records = as_records(result, det, rec)
     results.append({"image": str(path), "lines": records})
@@ -110,4 +112,8 @@ def main(argv=None) -> int:
       save_drawing(pathlib.Path(args.out), path, image, result, records)
   if args.json:
     print(json.dumps(results, ensure_ascii=False, indent=1))
+  if failed and len(paths) > 1:
+    print(f"{len(failed)} of {len(paths)} images were skipped:", file=sys.stderr)
+    for message in failed:
+      print(f"  {message}", file=sys.stderr)
   return 1 if failed else 0

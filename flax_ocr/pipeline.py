@@ -71,16 +71,21 @@ class OCR:
     """
     cls = self.use_angle_cls if cls is None else cls
     if isinstance(img, (list, tuple)):
-      return [self._one(self._read(image), det, cls, rec) for image in img]
+      return [self._one(self._read(image, i), det, cls, rec) for i, image in enumerate(img)]
     return self._one(self._read(img), det, cls, rec)
 
   @staticmethod
-  def _read(image) -> np.ndarray:
+  def _read(image, index: int | None = None) -> np.ndarray:
+    where = "" if index is None else f"image {index}: "
     if isinstance(image, (str, os.PathLike)):
       image = load_image(image)
     if not isinstance(image, np.ndarray) or image.size == 0:
-      raise ImageError("expected an image path or a non-empty image array")
-    return to_bgr(image)
+      raise ImageError(f"{where}expected an image path or a non-empty image array, got "
+                       f"{type(image).__name__}{getattr(image, 'shape', '')}")
+    try:
+      return to_bgr(image)
+    except ImageError as e:
+      raise ImageError(f"{where}{e}") from None
 
   def _one(self, image: np.ndarray, det: bool, cls: bool, rec: bool):
     if not det:

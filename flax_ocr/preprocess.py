@@ -2,24 +2,84 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 
 import cv2
 import numpy as np
+import PIL.Image
 
 
 class ImageError(ValueError):
   """An image that cannot be read; the message names the file and the problem."""
 
 
+MAX_PIXELS = 100_000_000  # larger images are refused before decoding (a 100 MP BGRA is 400 MB)
+
+# EXIF orientation -> the cv2 operations that show the image as a phone or viewer does.
+_EXIF_ORIENTATION = {
+    2: [("flip", 1)], 3: [("rotate", cv2.ROTATE_180)], 4: [("flip", 0)],
+    5: [("transpose", None)], 6: [("rotate", cv2.ROTATE_90_CLOCKWISE)],
+    7: [("transpose", None), ("rotate", cv2.ROTATE_180)],
+    8: [("rotate", cv2.ROTATE_90_COUNTERCLOCKWISE)],
+}
+
+
+def _pillow_image(data: bytes, name: str):
+  """Pillow's lazy view of the bytes (header read, pixels not decoded), or None."""
+  try:
+    return PIL.Image.open(io.BytesIO(data))
+  except PIL.Image.DecompressionBombError as e:
+    raise ImageError(f"{name}: more than the {MAX_PIXELS // 1_000_000}-megapixel limit ({e}); "
+                     "downscale it first") from None
+  except (PIL.UnidentifiedImageError, OSError, ValueError):
+    return None
+
+
+def _orient(image: np.ndarray, orientation) -> np.ndarray:
+  for op, arg in _EXIF_ORIENTATION.get(orientation, []):
+    image = (cv2.flip(image, arg) if op == "flip" else cv2.rotate(image, arg) if op == "rotate"
+             else np.ascontiguousarray(np.swapaxes(image, 0, 1)))
+  return image
+
+
+def _decode_with_pillow(view) -> np.ndarray | None:
+  """Formats OpenCV does not read (GIF: its first frame), as grey, BGR or BGRA."""
+  try:
+    view.seek(0)
+    if view.mode in ("RGBA", "LA", "PA") or "transparency" in view.info:
+      mode = "RGBA"
+    else:
+      mode = "L" if view.mode in ("1", "L") else "RGB"
+    array = np.asarray(view.convert(mode))
+  except (OSError, ValueError, EOFError):
+    return None
+  if mode == "RGBA":
+    return cv2.cvtColor(array, cv2.COLOR_RGBA2BGRA)
+  return array if mode == "L" else cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
+
+
 def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
-  """Decodes encoded image bytes (PNG, JPEG, ...) keeping depth and channels."""
+  """Decodes encoded image bytes (PNG, JPEG, TIFF, WebP, BMP, GIF, ...) keeping depth and
+  channels, turned as its EXIF orientation says (as a phone shows it). Images over
+  `MAX_PIXELS` are refused before they are decoded."""
   if not data:
     raise ImageError(f"{name}: empty file")
+  view = _pillow_image(data, name)
+  if view is not None and view.width * view.height > MAX_PIXELS:
+    raise ImageError(f"{name}: {view.width}x{view.height} pixels is more than the "
+                     f"{MAX_PIXELS // 1_000_000}-megapixel limit; downscale it first")
   image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-  if image is None:
+  if image is None and view is not None:
+    image = _decode_with_pillow(view)
+  if image is None or image.size == 0:
     raise ImageError(f"{name}: not a readable image")
+  if view is not None:
+    try:
+      image = _orient(image, view.getexif().get(0x0112))
+    except (OSError, ValueError, SyntaxError):  # a broken EXIF block: keep the stored layout
+      pass
   return image
 
 
@@ -34,23 +94,38 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
 
 def to_8bit(image: np.ndarray) -> np.ndarray:
-  """Grey [H, W] or BGR [H, W, 3] uint8 from grey, BGR or BGRA images of 8 or 16 bits (alpha
-  composited over white)."""
+  """Grey [H, W] or BGR [H, W, 3] uint8 from an image array: grey, grey + alpha, BGR or BGRA;
+  uint8, uint16 (or wider integers above 255, read as 16 bit), bool, or floats (in [0, 1] as
+  scikit-image gives them, else in [0, 255]). Alpha is composited over white."""
   image = np.asarray(image)
-  if image.dtype == np.uint16:
-    image = (image >> 8).astype(np.uint8)
-  elif image.dtype != np.uint8:
-    image = np.clip(image, 0, 255).astype(np.uint8)
   if image.ndim == 3 and image.shape[2] == 1:
     image = image[:, :, 0]
+  if image.ndim not in (2, 3) or image.size == 0 or (image.ndim == 3 and
+                                                    image.shape[2] not in (2, 3, 4)):
+    raise ImageError(f"unsupported image array of shape {image.shape}: expected [H, W] grey or "
+                     "[H, W, 3 or 4] BGR(A), H and W at least 1")
+  if image.dtype == bool:
+    image = image.astype(np.uint8) * 255
+  elif np.issubdtype(image.dtype, np.floating):
+    if not np.isfinite(image).all():
+      raise ImageError("image array holds NaN or infinite values")
+    scale = 255.0 if image.max() <= 1.0 else 1.0
+    image = np.clip(np.rint(image * scale), 0, 255).astype(np.uint8)
+  elif np.issubdtype(image.dtype, np.integer):
+    if image.dtype == np.uint16 or image.max() > 255:
+      image = (np.clip(image, 0, 65535).astype(np.uint16) >> 8).astype(np.uint8)
+    else:
+      image = np.clip(image, 0, 255).astype(np.uint8)
+  else:
+    raise ImageError(f"unsupported image dtype {image.dtype}")
   if image.ndim == 2:
-    return image
-  if image.ndim != 3 or image.shape[2] not in (3, 4):
-    raise ImageError(f"unsupported image shape {image.shape}")
-  if image.shape[2] == 4:
-    alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-    image = (image[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-  return image
+    return np.ascontiguousarray(image)
+  if image.shape[2] in (2, 4):
+    alpha = image[:, :, -1:].astype(np.float32) / 255.0
+    image = (image[:, :, :-1] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    if image.shape[2] == 1:
+      image = image[:, :, 0]
+  return np.ascontiguousarray(image)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

@@ -34,9 +34,15 @@ def read_label_file(path: str | pathlib.Path, skip_bad_lines: bool = False):
   """Returns (records, bad_line_messages). Bad lines raise unless `skip_bad_lines`."""
   path = find_label_file(path)
   records, bad = [], []
-  with open(path, encoding="utf-8") as f:
-    for line_no, line in enumerate(f, 1):
-      line = line.rstrip("\r\n")
+  with open(path, "rb") as f:
+    for line_no, raw in enumerate(f, 1):
+      try:
+        line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8").rstrip("\r\n")
+      except UnicodeDecodeError as e:
+        if not skip_bad_lines:
+          raise LabelFileError(f"{path}:{line_no}: not UTF-8 text ({e.reason})") from None
+        bad.append(f"{path}:{line_no}: not UTF-8 text ({e.reason})")
+        continue
       if not line.strip():
         continue
       where = f"{path}:{line_no}"

@@ -83,6 +83,7 @@ class BatchAssembler:
   max_label_length: int
   frame_stride: int = FRAME_STRIDE  # pixel columns per model output frame
   channels: int = 1  # 3: BGR lines, for PP-OCR's models
+  all_frames: bool = False  # every frame counts, padding too (PP-OCR's models are trained so)
 
   def __call__(self, plan_entry):
     bucket, indices = plan_entry
@@ -111,7 +112,8 @@ class BatchAssembler:
         continue
       texts.append(text)
       batch["image"][row] = pixels
-      batch["frame_paddings"][row, : frames_for_width(width, self.frame_stride)] = 0.0
+      valid = None if self.all_frames else frames_for_width(width, self.frame_stride)
+      batch["frame_paddings"][row, :valid] = 0.0
       batch["labels"][row, : len(codes)] = codes
       batch["label_paddings"][row, : len(codes)] = 0.0
       batch["valid"][row] = 1.0

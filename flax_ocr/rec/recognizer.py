@@ -13,7 +13,7 @@ from flax_ocr import compile_cache
 from flax_ocr.charset import Charset
 from flax_ocr.ctc import frame_lengths, greedy_decode
 from flax_ocr.rec import FRAME_STRIDE, frames_for_width
-from flax_ocr.preprocess import load_image, prepare_line
+from flax_ocr.preprocess import ImageError, load_image, prepare_line
 
 DEFAULT_BUCKETS = (64, 128, 256, 384, 512, 768)
 
@@ -79,9 +79,13 @@ class TextRecognizer:
 
   def recognize(self, images) -> list[tuple[str, float]]:
     """Images (paths or arrays: grey, BGR, BGRA, 8 or 16 bit) -> [(text, confidence)]."""
-    prepared = [prepare_line(load_image(im) if isinstance(im, (str, os.PathLike)) else im,
-                             self.height, self.buckets, self.channels, self.interpolation)
-                for im in images]
+    prepared = []
+    for i, im in enumerate(images):
+      try:
+        prepared.append(prepare_line(load_image(im) if isinstance(im, (str, os.PathLike)) else im,
+                                     self.height, self.buckets, self.channels, self.interpolation))
+      except ImageError as e:
+        raise ImageError(f"input {i}: {e}") from None
     results: list[tuple[str, float] | None] = [None] * len(prepared)
     by_bucket: dict[int, list[int]] = {}
     for i, (pixels, _) in enumerate(prepared):

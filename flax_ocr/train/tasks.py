@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from flax_ocr.architectures import TASKS, build_model, frame_stride
+from flax_ocr.architectures import TASKS, build_model, frame_stride, reads_padding_frames
 from flax_ocr.charset import Charset
 from flax_ocr.data.datasets import open_dataset
 from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets, \
@@ -78,7 +78,8 @@ class RecognitionTask(LineDatasets):
                                height=config.model.height, buckets=tuple(config.data.buckets),
                                max_label_length=config.data.max_label_length,
                                frame_stride=frame_stride(config.model),
-                               channels=config.model.get("channels", 1))
+                               channels=config.model.get("channels", 1),
+                               all_frames=reads_padding_frames(config.model))
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))
 

@@ -7,6 +7,9 @@ Multi-host: start one process per host with --coordinator_address HOST:PORT --nu
 """
 
 import logging
+import os
+import sys
+import threading
 
 from absl import app, flags
 from absl import logging as absl_logging
@@ -24,14 +27,44 @@ flags.DEFINE_bool("distributed_auto", False, "Let JAX detect the cluster (TPU po
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+def quiet_thread_failures(args):
+  """One log line, not a traceback, for an exception that ends a background thread (orbax's
+  writers when the disk is full: the main thread reports what it means)."""
+  logging.getLogger("flax_ocr").debug("background failure in %s: %s",
+                                      getattr(args, "thread", None) or getattr(args, "object", "?"),
+                                      str(args.exc_value).splitlines()[0][:200])
+
+
+class WithoutTraceback(logging.Filter):
+  """Library log records in one line: orbax logs a full traceback for each writer thread
+  that fails (a full disk), and the main thread reports the failure itself."""
+
+  def filter(self, record):
+    record.exc_info, record.exc_text = None, None
+    return True
+
+
 def main(argv):
   del argv
+  threading.excepthook = quiet_thread_failures
+  sys.unraisablehook = quiet_thread_failures
+  logging.getLogger("absl").addFilter(WithoutTraceback())
   absl_logging.set_verbosity(absl_logging.ERROR)  # orbax and tfds are chatty
   logging.getLogger("flax_ocr").setLevel(logging.INFO)
   distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id,
                          auto=FLAGS.distributed_auto)
-  from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
-  train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  from flax_ocr.train.loop import TrainingStopped, train_and_evaluate  # pylint: disable=import-outside-toplevel
+  try:
+    train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  except TrainingStopped as e:
+    logging.getLogger("flax_ocr").error("%s", e)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave at once: after a failed write orbax's background threads would print tracebacks of
+    # their closed event loop while the interpreter shuts down. Checkpoints are synchronous, so
+    # nothing written is lost.
+    os._exit(e.exit_code)  # pylint: disable=protected-access
 
 
 if __name__ == "__main__":

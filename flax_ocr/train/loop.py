@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pathlib
+import signal
+import threading
 import time
 
 import jax
@@ -19,6 +22,37 @@ from flax_ocr.train.step import DataParallel
 from flax_ocr.train.tasks import make_task
 
 log = logging.getLogger(__name__)
+
+
+class TrainingStopped(Exception):
+  """The run stopped early and cleanly (a signal, or a checkpoint that could not be written);
+  the message says where a restart will resume. `exit_code` is what the CLI should return."""
+
+  def __init__(self, message: str, exit_code: int):
+    super().__init__(message)
+    self.exit_code = exit_code
+
+
+@contextlib.contextmanager
+def stop_requests():
+  """Turns SIGINT / SIGTERM into a request the loop honours after the current step (a
+  checkpoint is then written): yields a list that receives the signal numbers."""
+  received: list[int] = []
+  if threading.current_thread() is not threading.main_thread():
+    yield received  # signals can only be handled on the main thread
+    return
+  previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum))
+              for sig in (signal.SIGINT, signal.SIGTERM)}
+  try:
+    yield received
+  finally:
+    for sig, handler in previous.items():
+      signal.signal(sig, handler)
+
+
+def _last_complete(checkpoints) -> str:
+  step = checkpoints.latest.latest_step()
+  return f"step {step}" if step is not None else "the start (no complete checkpoint)"
 
 
 class MetricSums:
@@ -77,40 +111,55 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
   progress = tqdm.tqdm(range(start_step, num_steps), initial=start_step, total=num_steps,
                        disable=None if is_main else True,  # None: only on a terminal
                        desc="train", dynamic_ncols=True)
-  for step in progress:
-    wait_start = time.perf_counter()
-    batch = next(batches)
-    data_wait = time.perf_counter() - wait_start
-    for message in batch["unreadable"]:
-      log.warning("skipped %s", message)
-    unreadable += len(batch["unreadable"])
-    device_state, metrics = parallel(device_state, batch["arrays"])
-    # Fetching the metrics waits for the step: queuing many multi-device steps on fake CPU
-    # devices can deadlock XLA's collectives.
-    sums.add(parallel.unreplicate(metrics) | {"data_wait_s": data_wait})
-    done = step + 1
-    if done % config.train.log_every == 0 or done == num_steps:
-      summary = sums.summary(global_batch) | {"unreadable_records": unreadable}
-      sums = MetricSums()
-      progress.set_postfix(loss=f"{summary['loss']:.3f}")
-      if is_main:
-        tqdm.tqdm.write(f"step {done}: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.items()))
-        for key, value in summary.items():
-          writer.add_scalar(f"train/{key}", value, done)
-    evaluate_now = done % config.train.eval_every == 0 or done == num_steps
-    checkpoint_now = done % config.train.checkpoint_every == 0 or done == num_steps
-    if evaluate_now or checkpoint_now:
-      host_state = parallel.unreplicate(device_state)
-    if evaluate_now:
-      eval_metrics = task.evaluate(nnx.merge(graphdef, host_state.params,
-                                             host_state.batch_stats))
-      if is_main:
-        tqdm.tqdm.write(f"eval {done}: " + " ".join(f"{k}={v:.4f}"
-                                                     for k, v in eval_metrics.items()))
-        for key, value in eval_metrics.items():
-          writer.add_scalar(f"eval/{key}", value, done)
-    if checkpoint_now:
-      checkpoints.save(done, host_state, meta, eval_metrics if evaluate_now else None)
+  with stop_requests() as stopping:
+    for step in progress:
+      wait_start = time.perf_counter()
+      batch = next(batches)
+      data_wait = time.perf_counter() - wait_start
+      for message in batch["unreadable"]:
+        log.warning("skipped %s", message)
+      unreadable += len(batch["unreadable"])
+      device_state, metrics = parallel(device_state, batch["arrays"])
+      # Fetching the metrics waits for the step: queuing many multi-device steps on fake CPU
+      # devices can deadlock XLA's collectives.
+      sums.add(parallel.unreplicate(metrics) | {"data_wait_s": data_wait})
+      done = step + 1
+      if done % config.train.log_every == 0 or done == num_steps:
+        summary = sums.summary(global_batch) | {"unreadable_records": unreadable}
+        sums = MetricSums()
+        progress.set_postfix(loss=f"{summary['loss']:.3f}")
+        if is_main:
+          tqdm.tqdm.write(f"step {done}: " + ", ".join(f"{k}={v:.4g}"
+                                                       for k, v in summary.items()))
+          for key, value in summary.items():
+            writer.add_scalar(f"train/{key}", value, done)
+      evaluate_now = done % config.train.eval_every == 0 or done == num_steps
+      checkpoint_now = done % config.train.checkpoint_every == 0 or done == num_steps
+      if evaluate_now or checkpoint_now:
+        host_state = parallel.unreplicate(device_state)
+      if evaluate_now:
+        eval_metrics = task.evaluate(nnx.merge(graphdef, host_state.params,
+                                               host_state.batch_stats))
+        if is_main:
+          tqdm.tqdm.write(f"eval {done}: " + " ".join(f"{k}={v:.4f}"
+                                                       for k, v in eval_metrics.items()))
+          for key, value in eval_metrics.items():
+            writer.add_scalar(f"eval/{key}", value, done)
+      if stopping and not checkpoint_now:
+        host_state, checkpoint_now = parallel.unreplicate(device_state), True
+      if checkpoint_now:
+        try:
+          checkpoints.save(done, host_state, meta, eval_metrics if evaluate_now else None)
+        except (OSError, ValueError) as e:  # a full disk, a lost mount (tensorstore: ValueError)
+          reason = str(e).splitlines()[0][-300:]
+          raise TrainingStopped(
+              f"could not write the checkpoint of step {done} under {workdir}: {reason}. The "
+              f"run stopped; a restart resumes from {_last_complete(checkpoints)}.", 1) from None
+      if stopping:
+        name = signal.Signals(stopping[0]).name
+        raise TrainingStopped(f"stopped by {name} after step {done}; the checkpoint of step "
+                              f"{done} is written: run the same command to resume from it.",
+                              128 + stopping[0])
   checkpoints.wait()
   checkpoints.close()
   final = parallel.unreplicate(device_state.params)

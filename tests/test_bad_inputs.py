@@ -370,3 +370,20 @@ def test_rendered_page_still_reads_after_the_hardening():
   float_image = image.astype(np.float64) / 255.0  # what scikit-image hands over
   ocr = OCR()
   assert ocr.ocr(float_image) == ocr.ocr(image)
+
+
+def test_image_files_through_evaluate_and_the_training_data_path(corpus, tmp_path, capsys):
+  from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
+  from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset  # pylint: disable=import-outside-toplevel
+  from flax_ocr.evaluate import main  # pylint: disable=import-outside-toplevel
+  labels = tmp_path / "labels.tsv"
+  labels.write_text("".join(f"{path}\t{WORD}\n" for path, _ in corpus.values()), "utf-8")
+  bad = {name for name, (_, expected) in corpus.items() if expected == "error"}
+  assert main(["--data", str(labels)]) == 1
+  summary = capsys.readouterr().err.split("were skipped or unreadable")[1]
+  for name in bad:
+    assert sum(str(corpus[name][0]) in line for line in summary.splitlines()) == 1, name
+  source = build_dataset(OcrLinesConfig(name="corpus", label_files=(str(labels),),
+                                        dictionary=Charset.from_file("en").chars, workers=1),
+                         tmp_path / "tfds")
+  assert len(source) == len(corpus) - len(bad)

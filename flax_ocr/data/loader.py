@@ -84,6 +84,7 @@ class BatchAssembler:
   frame_stride: int = FRAME_STRIDE  # pixel columns per model output frame
   channels: int = 1  # 3: BGR lines, for PP-OCR's models
   all_frames: bool = False  # every frame counts, padding too (PP-OCR's models are trained so)
+  interpolation: str = "area"  # as prepare_line; "linear" for PP-OCR's models
 
   def __call__(self, plan_entry):
     bucket, indices = plan_entry
@@ -104,7 +105,8 @@ class BatchAssembler:
       record = self.source[int(index)]
       try:
         image, text = decode_record(record)
-        pixels, width = prepare_line(image, self.height, (bucket,), self.channels)
+        pixels, width = prepare_line(image, self.height, (bucket,), self.channels,
+                                     self.interpolation)
         codes = self.charset.encode(text)[: self.max_label_length]
       except (ImageError, ValueError) as e:
         unreadable.append(str(e))

@@ -79,7 +79,9 @@ class RecognitionTask(LineDatasets):
                                max_label_length=config.data.max_label_length,
                                frame_stride=frame_stride(config.model),
                                channels=config.model.get("channels", 1),
-                               all_frames=reads_padding_frames(config.model))
+                               all_frames=reads_padding_frames(config.model),
+                               interpolation=config.get("preprocess", {}).get("interpolation",
+                                                                              "area"))
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))
 

@@ -237,16 +237,12 @@ def test_infer_processes_the_good_files_and_lists_the_bad_ones(corpus, no_det):
                  *(["--no_det"] if no_det else []))
   assert done.returncode == 1, done.stderr[-2000:]
   assert "Traceback" not in done.stderr, done.stderr[-3000:]
-  read = {pathlib_name(r["image"]) for r in json.loads(done.stdout)}
+  read = {os.path.basename(r["image"]) for r in json.loads(done.stdout)}
   bad = {name for name, (_, expected) in corpus.items() if expected == "error"}
   assert read == set(corpus) - bad
   summary = done.stderr[done.stderr.index("images were skipped:"):]
   for name in bad:
     assert sum(str(corpus[name][0]) in line for line in summary.splitlines()) == 1, name
-
-
-def pathlib_name(path):
-  return os.path.basename(path)
 
 
 def write_labels(folder, lines, encoding_bytes=None):

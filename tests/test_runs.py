@@ -3,11 +3,9 @@
 import os
 import pathlib
 import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import jax
 import numpy as np

@@ -154,6 +154,13 @@ def resized_width(shape: tuple[int, ...], height: int, max_width: int) -> int:
   return int(min(max_width, max(1, math.ceil(w * height / max(h, 1)))))
 
 
+def line_options(config) -> tuple[int, str]:
+  """(channels, interpolation) a model's config asks of `prepare_line`: ours grey with area
+  shrinking, PP-OCR's BGR with bilinear resizing."""
+  return (config["model"].get("channels", 1),
+          config.get("preprocess", {}).get("interpolation", "area"))
+
+
 def prepare_line(image: np.ndarray, height: int, buckets: tuple[int, ...], channels: int = 1,
                  interpolation: str = "area"):
   """Scales a line image to `height` (aspect kept), normalises to [-1, 1], pads to its bucket.

@@ -10,7 +10,7 @@ import numpy as np
 from flax import nnx
 
 from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
-from flax_ocr.preprocess import prepare_line
+from flax_ocr.preprocess import line_options, prepare_line
 from flax_ocr.rec.recognizer import batch_sizes
 
 ANGLES = (0, 180)
@@ -34,8 +34,7 @@ class DirectionPredictor:
     self.batch_size = batch_size
     self.height = config["model"].get("height", INPUT_HEIGHT)
     self.width = config["model"].get("width", INPUT_WIDTH)
-    self.channels = config["model"].get("channels", 1)
-    self.interpolation = config.get("preprocess", {}).get("interpolation", "area")
+    self.channels, self.interpolation = line_options(config)
 
   def classify(self, crops) -> list[tuple[int, float]]:
     """[(angle: 0 or 180, confidence)] for line images (grey or BGR arrays)."""

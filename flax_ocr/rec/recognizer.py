@@ -13,7 +13,7 @@ from flax_ocr import compile_cache
 from flax_ocr.charset import Charset
 from flax_ocr.ctc import frame_lengths, greedy_decode
 from flax_ocr.rec import FRAME_STRIDE, frames_for_width
-from flax_ocr.preprocess import ImageError, load_image, prepare_line
+from flax_ocr.preprocess import ImageError, line_options, load_image, prepare_line
 
 DEFAULT_BUCKETS = (64, 128, 256, 384, 512, 768)
 
@@ -51,8 +51,7 @@ class TextRecognizer:
     self.graphdef, self.state = nnx.split(model)
     self.charset = charset
     self.height = config.model.height
-    self.channels = config.model.get("channels", 1)
-    self.interpolation = config.get("preprocess", {}).get("interpolation", "area")
+    self.channels, self.interpolation = line_options(config)
     self.frame_stride = getattr(model, "frame_stride", FRAME_STRIDE)
     self.decodes_padding = getattr(model, "decodes_padding", False)
     # The widths the model was trained at: lines wider than the last are squeezed, as in training.

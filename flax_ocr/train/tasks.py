@@ -25,7 +25,7 @@ from flax_ocr.det.dataset import PageSource, build_pages, training_example
 from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.det.loss import db_loss
 from flax_ocr.distributed import barrier
-from flax_ocr.preprocess import ImageError, prepare_line
+from flax_ocr.preprocess import ImageError, line_options, prepare_line
 from flax_ocr.train.step import ctc_objective
 
 
@@ -74,14 +74,13 @@ class RecognitionTask(LineDatasets):
     config = self.config
     plan = TrainPlan(record_buckets(self.train_source, config.model.height,
                                     tuple(config.data.buckets)), global_batch, config.seed)
+    channels, interpolation = line_options(config)
     assembler = BatchAssembler(self.train_source, charset=self.charset,
                                height=config.model.height, buckets=tuple(config.data.buckets),
                                max_label_length=config.data.max_label_length,
                                frame_stride=frame_stride(config.model),
-                               channels=config.model.get("channels", 1),
-                               all_frames=reads_padding_frames(config.model),
-                               interpolation=config.get("preprocess", {}).get("interpolation",
-                                                                              "area"))
+                               channels=channels, interpolation=interpolation,
+                               all_frames=reads_padding_frames(config.model))
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))
 

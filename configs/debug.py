@@ -19,4 +19,5 @@ def get_config():
   config.train.log_every = 10
   config.train.eval_every = 20
   config.train.checkpoint_every = 10
+  config.train.ema_decay = 0.9  # so the resume tests cover the moving average too
   return config

@@ -52,9 +52,12 @@ class Checkpoints:
 
   @staticmethod
   def _items(state, meta):
+    # `model` holds the weights to use (the moving average); `train` what resuming also needs.
     return ocp.args.Composite(
-        model=ocp.args.StandardSave({"params": state.params, "batch_stats": state.batch_stats}),
-        train=ocp.args.StandardSave({"step": state.step, "opt_state": state.opt_state}),
+        model=ocp.args.StandardSave({"params": state.ema_params,
+                                     "batch_stats": state.batch_stats}),
+        train=ocp.args.StandardSave({"step": state.step, "opt_state": state.opt_state,
+                                     "params": state.params}),
         meta=ocp.args.JsonSave(meta))
 
   def save(self, step: int, state, meta: dict, eval_metrics: dict | None = None):
@@ -69,11 +72,15 @@ class Checkpoints:
     if step is None:
       return None
     restored = self.latest.restore(step, args=ocp.args.Composite(
-        model=ocp.args.StandardRestore({"params": abstract_state.params,
+        model=ocp.args.StandardRestore({"params": abstract_state.ema_params,
                                         "batch_stats": abstract_state.batch_stats}),
         train=ocp.args.StandardRestore({"step": abstract_state.step,
-                                        "opt_state": abstract_state.opt_state})))
-    return abstract_state.replace(step=restored.train["step"], **restored.model,
+                                        "opt_state": abstract_state.opt_state,
+                                        "params": abstract_state.params})))
+    return abstract_state.replace(step=restored.train["step"],
+                                  params=restored.train["params"],
+                                  ema_params=restored.model["params"],
+                                  batch_stats=restored.model["batch_stats"],
                                   opt_state=restored.train["opt_state"])
 
   def wait(self):

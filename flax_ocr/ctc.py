@@ -48,12 +48,14 @@ class Decoded(NamedTuple):
   lengths [B]: characters per line.
   char_confidence [B, T]: softmax probability of each emitted character, 0 after `lengths`.
   confidence [B]: mean character probability (0 for an empty line), as PaddleOCR reports.
+  frames [B, T]: the frame each character is emitted at (first of its run), 0 after `lengths`.
   """
 
   indices: jax.Array
   lengths: jax.Array
   char_confidence: jax.Array
   confidence: jax.Array
+  frames: jax.Array
 
 
 def greedy_decode(logits, logit_paddings=None) -> Decoded:
@@ -73,4 +75,6 @@ def greedy_decode(logits, logit_paddings=None) -> Decoded:
   indices = jnp.zeros((batch, frames), best.dtype).at[rows, slot].set(best, mode="drop")
   char_conf = jnp.zeros((batch, frames), jnp.float32).at[rows, slot].set(best_prob, mode="drop")
   confidence = char_conf.sum(-1) / jnp.maximum(lengths, 1)
-  return Decoded(indices, lengths, char_conf, confidence)
+  at = jnp.zeros((batch, frames), jnp.int32).at[rows, slot].set(
+      jnp.broadcast_to(jnp.arange(frames), (batch, frames)), mode="drop")
+  return Decoded(indices, lengths, char_conf, confidence, at)

@@ -11,6 +11,12 @@ reads every image of DIR that has a `<name>.gt.txt` (its text, one line per line
 order), runs detection, direction classification and recognition, and prints each page's
 character error rate (the recognised lines joined by newlines against the true ones).
 
+  python -m flax_ocr.evaluate --benchmark DIR [DIR ...] [--checkpoint DIR] [--json OUT.json]
+
+scores each folder (labels.tsv, or an LMDB data set as the field's benchmarks come) and prints
+the field's table: one row per set with its size, exact match as-is, case-insensitive and
+alphanumeric case-insensitive (the 36-character protocol), NED, and the size-weighted average.
+
   python -m flax_ocr.evaluate --synthetic_pages 200 [--det_model DIR]
 
 renders that many pages with the held-out font families and prints the detector's precision,
@@ -27,20 +33,24 @@ import sys
 import tqdm
 
 from flax_ocr.data.labelfile import LabelFileError, read_label_file
+from flax_ocr.infer import add_decoding_arguments, decoding_options
 from flax_ocr.metrics import detection_counts, detection_scores, page_error_rate, \
     recognition_metrics
 from flax_ocr.preprocess import ImageError, load_image
 
 
-def evaluate(recognizer, samples, batch_size: int = 256, progress: bool = False):
+def evaluate(recognizer, samples, batch_size: int = 256, progress: bool = False,
+             lexicon_of=None):
   """samples: (name, image or exception, label). Unreadable images count as wrong (empty
-  prediction) and are reported. Returns (metrics, predictions)."""
+  prediction) and are reported. `lexicon_of(name)`: that image's word list, for per-image
+  lexicons. Returns (metrics, predictions)."""
   predictions = []
   chunk = []
 
   def flush():
     readable = [s for s in chunk if not isinstance(s[1], Exception)]
-    results = iter(recognizer.recognize([image for _, image, _ in readable]))
+    lexicons = None if lexicon_of is None else [lexicon_of(name) for name, _, _ in readable]
+    results = iter(recognizer.recognize([image for _, image, _ in readable], lexicons))
     for name, image, label in chunk:
       if isinstance(image, Exception):
         print(f"warning: {image}", file=sys.stderr)
@@ -76,6 +86,71 @@ def label_file_samples(path, problems: list | None = None):
       image = e
       problems.append(str(e))
     yield record.image_path.name, image, record.label
+
+
+def folder_samples(path, problems: list):
+  """(name, image or error, label) of a benchmark folder: an LMDB data set or a label file."""
+  from flax_ocr.data.datasets import lmdb_folders  # pylint: disable=import-outside-toplevel
+  from flax_ocr.data.lmdb import LmdbSource  # pylint: disable=import-outside-toplevel
+  from flax_ocr.data.tfds_builder import decode_record  # pylint: disable=import-outside-toplevel
+  path = pathlib.Path(path)
+  if path.is_dir() and any(path.rglob("data.mdb")):
+    for folder in lmdb_folders([path]):
+      source = LmdbSource(folder, skip_unknown_chars=True)
+      for i in range(len(source)):
+        record = source[i]
+        try:
+          image, label = decode_record(record)
+        except ImageError as e:
+          image, label = e, record["label"].decode()
+          problems.append(str(e))
+        yield record["source"].decode(), image, label
+  else:
+    yield from label_file_samples(path, problems)
+
+
+BENCHMARK_COLUMNS = (("acc", "exact"), ("acc_case_insensitive", "case-insens."),
+                     ("acc_alphanumeric", "alnum case-insens."),
+                     ("norm_edit_dis_alphanumeric", "NED (alnum)"))
+
+
+def benchmark_table(rows: list[dict]) -> tuple[dict, str]:
+  """The size-weighted average of per-set rows ({"set", "count", metric: value}) and the
+  markdown table of all of them."""
+  total = sum(r["count"] for r in rows)
+  average = {"set": "average (weighted by size)", "count": total}
+  average |= {key: sum(r[key] * r["count"] for r in rows) / max(total, 1)
+              for key, _ in BENCHMARK_COLUMNS}
+  lines = ["| set | n | " + " | ".join(name for _, name in BENCHMARK_COLUMNS) + " |",
+           "|---|---|" + "---|" * len(BENCHMARK_COLUMNS)]
+  for row in rows + [average]:
+    lines.append(f"| {row['set']} | {int(row['count'])} | " +
+                 " | ".join(f"{100 * row[key]:.1f}%" for key, _ in BENCHMARK_COLUMNS) + " |")
+  return average, "\n".join(lines)
+
+
+def main_benchmark(args) -> int:
+  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  problems, rows = [], []
+  try:
+    options, lexicon_of = decoding_options(args)
+    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size, **options)
+    for folder in args.benchmark:
+      metrics, _ = evaluate(recognizer, folder_samples(folder, problems), progress=True,
+                            lexicon_of=lexicon_of)
+      rows.append({"set": pathlib.Path(folder).name, "path": str(folder)} | metrics)
+  except (LabelFileError, ValueError, OSError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  average, table = benchmark_table(rows)
+  print(table)
+  if args.json:
+    with open(args.json, "w", encoding="utf-8") as f:
+      json.dump({"model": args.checkpoint or "shipped", "sets": rows, "average": average}, f,
+                indent=1)
+  for message in problems:
+    print(f"  unreadable or skipped: {message}", file=sys.stderr)
+  return 1 if problems else 0
 
 
 def page_samples(folder):
@@ -134,22 +209,28 @@ def main(argv=None):
   source = parser.add_mutually_exclusive_group(required=True)
   source.add_argument("--data", help="label file, or folder with labels.tsv")
   source.add_argument("--pages", help="folder of whole images with <name>.gt.txt files")
+  source.add_argument("--benchmark", nargs="+", metavar="DIR",
+                      help="benchmark folders (labels.tsv or LMDB): the field's table")
   source.add_argument("--synthetic_pages", type=int,
                       help="detection scores on this many rendered held-out-font pages")
   parser.add_argument("--det_model", help="detector for --synthetic_pages (default: shipped)")
   parser.add_argument("--json", help="write metrics and predictions here")
   parser.add_argument("--batch_size", type=int, default=64)
+  add_decoding_arguments(parser)
   args = parser.parse_args(argv)
   if args.pages:
     return main_pages(args)
+  if args.benchmark:
+    return main_benchmark(args)
   if args.synthetic_pages:
     return main_synthetic_pages(args)
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   problems = []
   try:
-    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size)
+    options, lexicon_of = decoding_options(args)
+    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size, **options)
     metrics, predictions = evaluate(recognizer, label_file_samples(args.data, problems),
-                                    progress=True)
+                                    progress=True, lexicon_of=lexicon_of)
   except (LabelFileError, ValueError, OSError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1

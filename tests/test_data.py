@@ -4,7 +4,7 @@ import pytest
 
 from flax_ocr.charset import Charset
 from flax_ocr.data.labelfile import LabelFileError, read_label_file
-from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets
+from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_buckets
 from flax_ocr.data.render import LineRenderer, fonts_for, system_fonts
 from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset, decode_record
 from flax_ocr.preprocess import ImageError, load_image, prepare_line, to_gray
@@ -96,16 +96,16 @@ def test_tfds_builder_builds_and_reads_back(tmp_path):
 
 def test_train_plan_is_deterministic_bucketed_and_split_between_hosts():
   bucket_of = np.array([64] * 40 + [128] * 30 + [256] * 3)
-  plan = TrainPlan(bucket_of, global_batch=8, seed=0)
-  # the 3 records of the widest bucket cannot fill a batch, and no wider bucket takes them
-  assert plan.steps_per_epoch == 40 // 8 + 30 // 8
+  plan = MixturePlan([bucket_of], [1.0], global_batch=8, seed=0)
   seen = []
-  for step in range(plan.steps_per_epoch):
-    bucket, indices = plan.batch(step)
-    assert (plan.bucket_of[indices] == bucket).all()
-    seen += indices.tolist()
-  assert len(set(seen)) == len(seen)
-  again = TrainPlan(bucket_of, global_batch=8, seed=0)
+  for step in range(300):
+    bucket, rows = plan.batch(step)
+    assert (rows[:, 0] == 0).all() and (bucket_of[rows[:, 1]] == bucket).all()
+    seen += rows[:, 1].tolist()
+  # every record about equally often, the 3 of the widest bucket included
+  counts = np.bincount(seen, minlength=73)
+  assert counts.min() > 0.4 * counts.mean() and counts.max() < 2 * counts.mean()
+  again = MixturePlan([bucket_of], [1.0], global_batch=8, seed=0)
   assert all(np.array_equal(plan.batch(s)[1], again.batch(s)[1]) for s in range(20))
   rows = [host_rows(plan.batch(0)[1], p, 2) for p in range(2)]
   assert np.array_equal(np.concatenate(rows), plan.batch(0)[1])
@@ -119,7 +119,8 @@ def test_assembler_marks_unreadable_records_invalid(tmp_path):
   ]
   buckets = record_buckets(source, 32, (64, 128))
   assert buckets.tolist() == [128, 128]
-  batch = BatchAssembler(source, CHARSET, 32, (64, 128), 8)((128, np.array([0, 1, -1])))
+  batch = BatchAssembler([source], CHARSET, 32, (64, 128), 8)(
+      128, np.array([[0, 0], [0, 1], [-1, -1]]))
   assert batch["arrays"]["valid"].tolist() == [1.0, 0.0, 0.0]
   assert batch["arrays"]["labels"][0, :2].tolist() == CHARSET.encode("hi")
   assert batch["arrays"]["frame_paddings"][0].sum() == 32 - 25

@@ -58,7 +58,7 @@ def background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 def perspective(image: np.ndarray, rng: np.random.Generator, strength: float,
                 fill: float) -> np.ndarray:
   """Moves each corner by up to `strength` x height (perspective and shear distortion)."""
-  h, w = image.shape
+  h, w = image.shape[:2]
   jitter = strength * h
   src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
   dst = src + rng.uniform(-jitter, jitter, (4, 2)).astype(np.float32)
@@ -70,7 +70,7 @@ def perspective(image: np.ndarray, rng: np.random.Generator, strength: float,
 
 
 def rotate(image: np.ndarray, degrees: float, fill: float) -> np.ndarray:
-  h, w = image.shape
+  h, w = image.shape[:2]
   matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
   cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
   new_w, new_h = int(h * sin + w * cos), int(h * cos + w * sin)
@@ -81,7 +81,7 @@ def rotate(image: np.ndarray, degrees: float, fill: float) -> np.ndarray:
 
 def curve(image: np.ndarray, rng: np.random.Generator, fill: float) -> np.ndarray:
   """Bends the line along a sine arc of up to 12% of its height."""
-  h, w = image.shape
+  h, w = image.shape[:2]
   amplitude = rng.uniform(-0.12, 0.12) * h
   phase = rng.uniform(0, np.pi)
   xs = np.arange(w, dtype=np.float32)
@@ -152,3 +152,51 @@ def tight_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
   h = image.shape[0]
   top, bottom = (int(rng.uniform(0, 0.08) * h) for _ in range(2))
   return image[top:h - bottom] if h - top - bottom >= 8 else image
+
+
+def real_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+  """Fresh variations of a real word crop (grey or colour uint8), milder than `distort`: real
+  crops are already blurred, slanted and low-resolution. A looser or tighter box, a small
+  rotation or perspective change, width scaling, blur, lower resolution, contrast and
+  brightness, inversion, noise, JPEG."""
+  h, w = image.shape[:2]
+  if h < 4 or w < 4:
+    return image
+  fill = float(np.median(image))
+  box = rng.random()
+  if box < 0.4:  # tighter: cut into the margins (at most a little of the outer letters)
+    top, bottom = (int(rng.uniform(0, 0.12) * h) for _ in range(2))
+    left, right = (int(rng.uniform(0, 0.04) * w) for _ in range(2))
+    image = image[top:h - bottom, left:w - right]
+  elif box < 0.7:  # looser: the box's surroundings, continued from its edges
+    top, bottom, left, right = (int(rng.uniform(0, 0.15) * h) for _ in range(4))
+    image = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_REPLICATE)
+  if rng.random() < 0.3:
+    image = rotate(image, rng.uniform(-5, 5), fill)
+  if rng.random() < 0.25:
+    image = perspective(image, rng, rng.uniform(0.05, 0.15), fill)
+  if rng.random() < 0.25:
+    image = cv2.resize(image, (max(1, int(image.shape[1] * rng.uniform(0.8, 1.25))),
+                               image.shape[0]))
+  image = image.astype(np.float32)
+  if rng.random() < 0.2:
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.0))
+  if rng.random() < 0.2:
+    sh, sw = image.shape[:2]
+    scale = rng.uniform(0.5, 0.8)
+    small = cv2.resize(image, (max(1, int(sw * scale)), max(1, int(sh * scale))),
+                       interpolation=cv2.INTER_AREA)
+    image = cv2.resize(small, (sw, sh), interpolation=cv2.INTER_LINEAR)
+  if rng.random() < 0.4:
+    image = (image - image.mean()) * rng.uniform(0.6, 1.3) + image.mean() + rng.uniform(-30, 30)
+  if rng.random() < 0.1:
+    image = 255.0 - image
+  if rng.random() < 0.2:
+    image = image + rng.normal(0, rng.uniform(2, 10), image.shape)
+  image = np.clip(image, 0, 255).astype(np.uint8)
+  if rng.random() < 0.2 and image.ndim == 2:
+    image = jpeg(image, int(rng.integers(30, 90)))
+  return image
+
+
+AUGMENTERS = {"real": real_crop}

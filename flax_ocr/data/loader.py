@@ -8,7 +8,6 @@ a resumed run continues the same data order, and a host reads and decodes only i
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import grain
 import numpy as np
@@ -21,62 +20,72 @@ from flax_ocr.preprocess import ImageError, pick_bucket, prepare_line, resized_w
 
 def record_buckets(source, height: int, buckets: tuple[int, ...]) -> np.ndarray:
   """The width bucket of every record, from the stored sizes (no image decoding)."""
-  widths = [resized_width((int(r["height"]), int(r["width"])), height, max(buckets))
-            for r in (source[i] for i in range(len(source)))]
+  if hasattr(source, "sizes"):
+    sizes = source.sizes()
+  else:
+    sizes = [(int(r["height"]), int(r["width"])) for r in (source[i] for i in range(len(source)))]
+  widths = [resized_width((int(h), int(w)), height, max(buckets)) for h, w in sizes]
   return np.array([pick_bucket(w, buckets) for w in widths], np.int32)
 
 
-def merge_small_buckets(bucket_of: np.ndarray, batch_size: int) -> np.ndarray:
-  """Moves records of buckets too small for one batch into the next wider bucket."""
-  bucket_of = bucket_of.copy()
-  widths = sorted(set(bucket_of.tolist()))
-  for narrow, wide in zip(widths, widths[1:]):
-    if (bucket_of == narrow).sum() < batch_size:
-      bucket_of[bucket_of == narrow] = wide
-  return bucket_of
+def weight_at(weight, step: int) -> float:
+  """A source's batch weight at `step`: a number, or ((step, weight), ...) points between
+  which it changes linearly (e.g. more real data towards the end of a run)."""
+  if isinstance(weight, (int, float)):
+    return float(weight)
+  steps, values = zip(*weight)
+  return float(np.interp(step, steps, values))
 
 
 @dataclasses.dataclass(eq=False)
-class TrainPlan:
-  """Shuffled, bucketed global batches of record indices, repeated over epochs."""
+class MixturePlan:
+  """The records of every global batch, drawn from one or more sources by weight.
 
-  bucket_of: np.ndarray
+  Step `s` first draws one width bucket, with the probability that a row drawn from the
+  weighted sources falls into it, then splits the batch between the sources in proportion to
+  their weight times their share of records in that bucket, and draws each source's rows from
+  its records in the bucket. So one batch has one shape, and over many steps every source
+  gives its weight's share of the rows, each of its records equally often. Batches depend
+  on (seed, step) alone.
+  """
+
+  bucket_ofs: list  # per source: the width bucket of each record
+  weights: list  # per source: a weight or weight points, see weight_at
   global_batch: int
   seed: int
 
   def __post_init__(self):
-    self.bucket_of = merge_small_buckets(self.bucket_of, self.global_batch)
-    counts = {b: int((self.bucket_of == b).sum()) for b in set(self.bucket_of.tolist())}
-    self.steps_per_epoch = sum(c // self.global_batch for c in counts.values())
-    if self.steps_per_epoch == 0:
-      raise ValueError(f"{len(self.bucket_of)} records are too few for a global batch of "
-                       f"{self.global_batch}")
-
-  @functools.lru_cache(maxsize=2)  # loader threads ask for neighbouring steps
-  def epoch_batches(self, epoch: int):
-    rng = np.random.default_rng([self.seed, epoch])
-    order = rng.permutation(len(self.bucket_of))
-    batches = []
-    for bucket in sorted(set(self.bucket_of.tolist())):
-      members = order[self.bucket_of[order] == bucket]
-      full = len(members) // self.global_batch * self.global_batch
-      batches += [(bucket, chunk) for chunk in members[:full].reshape(-1, self.global_batch)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+    self.buckets = sorted(set(np.concatenate(self.bucket_ofs).tolist()))
+    self.members = [[np.flatnonzero(b == w) for w in self.buckets] for b in self.bucket_ofs]
+    # share[i, j]: fraction of source i's records in bucket j
+    self.share = np.array([[len(m) / max(len(b), 1) for m in members]
+                           for b, members in zip(self.bucket_ofs, self.members)])
+    if not any(len(b) for b in self.bucket_ofs):
+      raise ValueError("no training records")
 
   def batch(self, step: int) -> tuple[int, np.ndarray]:
-    """(bucket width, global record indices) of a step."""
-    epoch, position = divmod(step, self.steps_per_epoch)
-    return self.epoch_batches(epoch)[position]
+    """(bucket width, [global_batch, 2] rows of (source, record index)) of a step."""
+    rng = np.random.default_rng([self.seed, step])
+    weights = np.array([weight_at(w, step) if len(b) else 0.0
+                        for w, b in zip(self.weights, self.bucket_ofs)])
+    joint = weights[:, None] / weights.sum() * self.share  # [source, bucket]
+    bucket = rng.choice(len(self.buckets), p=joint.sum(0) / joint.sum())
+    counts = rng.multinomial(self.global_batch, joint[:, bucket] / joint[:, bucket].sum())
+    rows = [np.stack([np.full(n, i), rng.choice(self.members[i][bucket], n)], axis=1)
+            for i, n in enumerate(counts) if n]
+    return self.buckets[bucket], rng.permutation(np.concatenate(rows))
 
 
 @dataclasses.dataclass
 class BatchAssembler:
   """Reads, preprocesses and stacks the records of one batch into fixed-shape arrays.
 
-  Unreadable images and filler rows (index -1) get valid = 0; `unreadable` counts the former.
+  Rows are (source, record index) pairs; `augmenters[source]` (or None) distorts that source's
+  images afresh each step. Unreadable images and filler rows (source -1) get valid = 0;
+  `unreadable` counts the former.
   """
 
-  source: object
+  sources: list
   charset: Charset
   height: int
   buckets: tuple[int, ...]
@@ -85,10 +94,11 @@ class BatchAssembler:
   channels: int = 1  # 3: BGR lines, for PP-OCR's models
   all_frames: bool = False  # every frame counts, padding too (PP-OCR's models are trained so)
   interpolation: str = "area"  # as prepare_line; "linear" for PP-OCR's models
+  augmenters: tuple = ()  # per source: None or augment(image, rng) -> image
+  seed: int = 0
 
-  def __call__(self, plan_entry):
-    bucket, indices = plan_entry
-    n, frames = len(indices), bucket // self.frame_stride
+  def __call__(self, bucket: int, rows: np.ndarray, step: int = 0):
+    n, frames = len(rows), bucket // self.frame_stride
     batch = {
         "image": np.zeros((n, self.height, bucket) + ((3,) if self.channels == 3 else ()),
                           np.float32),
@@ -98,13 +108,16 @@ class BatchAssembler:
         "valid": np.zeros((n,), np.float32),
     }
     texts, unreadable = [], []
-    for row, index in enumerate(indices):
-      if index < 0:
+    for row, (source, index) in enumerate(np.asarray(rows).reshape(-1, 2)):
+      if source < 0:
         texts.append("")
         continue
-      record = self.source[int(index)]
+      record = self.sources[source][int(index)]
       try:
         image, text = decode_record(record)
+        augment = self.augmenters[source] if source < len(self.augmenters) else None
+        if augment is not None:
+          image = augment(image, np.random.default_rng([self.seed, step, source, index, row]))
         pixels, width = prepare_line(image, self.height, (bucket,), self.channels,
                                      self.interpolation)
         codes = self.charset.encode(text)[: self.max_label_length]
@@ -137,13 +150,13 @@ def step_batches(assemble, start_step: int, num_steps: int, threads: int = 2, pr
   return iter(dataset)
 
 
-def train_iterator(plan: TrainPlan, assembler: BatchAssembler, start_step: int, num_steps: int,
+def train_iterator(plan: MixturePlan, assembler: BatchAssembler, start_step: int, num_steps: int,
                    process_index: int = 0, process_count: int = 1, threads: int = 2,
                    prefetch: int = 4):
   """Host-local batches of bucketed lines for steps start_step..num_steps-1."""
 
   def assemble(step):
-    bucket, indices = plan.batch(step)
-    return assembler((bucket, host_rows(indices, process_index, process_count)))
+    bucket, rows = plan.batch(step)
+    return assembler(bucket, host_rows(rows, process_index, process_count), step)
 
   return step_batches(assemble, start_step, num_steps, threads, prefetch)

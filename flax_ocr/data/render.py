@@ -7,6 +7,7 @@ import functools
 import pathlib
 import zlib
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -75,6 +76,10 @@ class LineRenderer:
   seed: int = 0
   distortions: bool = True
   sampler: TextSampler = dataclasses.field(default_factory=TextSampler)
+  # Grey clusters measured on real crops ([k, 2] (mean, std) each, k >= 2): text and
+  # background take two of one crop's; None: any two tones at least 40 levels apart.
+  colors: list | None = None
+  neighbours: float = 0.0  # probability that cut-off lines above / below show at the edges
 
   def rng(self, index: int) -> np.random.Generator:
     return np.random.default_rng([self.seed, index])
@@ -97,10 +102,13 @@ class LineRenderer:
     height = text_h + pad_top + pad_bottom
 
     canvas = augment.background(rng, height, width)
-    contrast = rng.uniform(40, 90)
-    ink = rng.uniform(0, 255)
-    while abs(ink - canvas.mean()) < contrast:
+    if self.colors is None:
+      contrast = rng.uniform(40, 90)
       ink = rng.uniform(0, 255)
+      while abs(ink - canvas.mean()) < contrast:
+        ink = rng.uniform(0, 255)
+    else:
+      canvas, ink = self._measured_colors(canvas, rng)
     origin = (pad_x - min(left, 0), pad_top - min(top, 0))
     image = canvas
     effect = rng.random()
@@ -118,10 +126,34 @@ class LineRenderer:
       mask = self._text_mask(text, font, origin, (width, height), stroke=stroke)
       image = image * (1 - mask) + ink * mask
     alpha = self._text_mask(text, font, origin, (width, height))
+    for above in (True, False) if self.neighbours else ():
+      if rng.random() < self.neighbours / 2:
+        alpha = np.maximum(alpha, self._neighbour_mask(font, origin, text_h, above, (width, height),
+                                                       rng))
     image = np.clip(image * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
     if not self.distortions:
       return image
     return augment.distort(image, rng, fill=float(np.median(canvas)))
+
+  def _measured_colors(self, canvas: np.ndarray, rng: np.random.Generator):
+    """The background rescaled to one measured cluster's mean and spread, and the ink as
+    another cluster of the same crop, its spread as a blurred texture."""
+    clusters = self.colors[rng.integers(len(self.colors))]
+    (text_mean, text_std), (back_mean, back_std) = clusters[rng.permutation(len(clusters))[:2]]
+    spread = canvas.std()
+    canvas = back_mean + (canvas - canvas.mean()) * (back_std * rng.uniform(0.2, 0.7) / spread
+                                                     if spread > 1e-3 else 0.0)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, canvas.shape).astype(np.float32), (0, 0), 2.0)
+    ink = text_mean + noise * text_std * rng.uniform(0.0, 0.5)
+    return np.clip(canvas, 0, 255), np.clip(ink, 0, 255)
+
+  def _neighbour_mask(self, font, origin, text_h, above: bool, size, rng) -> np.ndarray:
+    """Coverage of another line of text just above or below this one, mostly outside the
+    image, as tight word boxes on signs and pages cut them in."""
+    gap = text_h * rng.uniform(0.9, 1.2)
+    where = (origin[0] + int(rng.uniform(-0.5, 0.5) * text_h),
+             origin[1] + int(-gap if above else gap))
+    return self._text_mask(self.sampler(rng), font, where, size)
 
   @staticmethod
   def _text_mask(text, font, origin, size, stroke: int = 0) -> np.ndarray:

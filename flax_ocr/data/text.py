@@ -127,3 +127,37 @@ class TextSampler:
       return text
     cut = text.rfind(" ", 0, self.max_chars + 1)
     return text[:cut] if cut > self.max_chars // 2 else text[: self.max_chars].strip()
+
+
+@functools.cache
+def vocabulary(path: str) -> tuple[str, ...]:
+  """A word list, one word a line (e.g. MJSynth's 88k words)."""
+  words = pathlib.Path(path).read_text(encoding="utf-8").split()
+  if not words:
+    raise ValueError(f"{path}: no words in this file")
+  return tuple(words)
+
+
+class WordSampler:
+  """Single words as scene text shows them: a vocabulary's words in lower, upper or
+  capitalised case (about a third each), some numbers and codes, a little punctuation."""
+
+  def __init__(self, max_chars: int = 24, words_file: str = ""):
+    self.max_chars = max_chars
+    self.words = vocabulary(words_file) if words_file else dictionary_words()
+
+  def __call__(self, rng: np.random.Generator) -> str:
+    kind = rng.random()
+    if kind < 0.08:
+      text = str(rng.integers(0, 10 ** rng.integers(1, 7)))
+    elif kind < 0.11:  # codes: "A12", "B-7", "3rd"
+      letters = "".join(rng.choice(list(string.ascii_uppercase), size=rng.integers(1, 3)))
+      text = rng.choice([letters + str(rng.integers(1, 999)),
+                         f"{letters}-{rng.integers(1, 99)}", f"{rng.integers(1, 99)}{letters}"])
+    else:
+      text = self.words[rng.integers(len(self.words))]
+      case = rng.random()
+      text = text.upper() if case < 0.35 else text.capitalize() if case < 0.65 else text.lower()
+      if rng.random() < 0.05:
+        text += rng.choice(["!", ".", ",", "'s", ":", "?"])
+    return text[: self.max_chars]

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import multiprocessing
 import pathlib
+import zlib
 
 import cv2
 import numpy as np
@@ -17,9 +18,9 @@ import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle as tfds_shuffle
 
 from flax_ocr.charset import Charset
-from flax_ocr.data.labelfile import read_label_file
+from flax_ocr.data.labelfile import LabelRecord, read_label_file
 from flax_ocr.data.render import LineRenderer, fonts_for
-from flax_ocr.data.text import TextSampler
+from flax_ocr.data.text import TextSampler, WordSampler
 from flax_ocr.preprocess import ImageError, decode_image, load_image
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,13 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
   render_seed: int = 0
   render_fonts: str = "train"  # "train" or "heldout" font families
   render_distortions: bool = True
+  render_style: str = "lines"  # "lines": words, sentences, numbers; "words": single words
+  words_file: str = ""  # the vocabulary of "words" (default: the built-in English list)
+  colors_file: str = ""  # text / background grey pairs, one "tm ts bm bs" a line
+  neighbours: float = 0.0  # probability of cut-off neighbouring lines at the edges
   max_chars: int = 24
+  heldout_every: int = 0  # >0: label-file records split by a hash of their image's name...
+  heldout_part: bool = False  # ...into 1 in `heldout_every` (True) or the others (False)
   dictionary: tuple[str, ...] = ()  # characters labels may use; empty = anything
   skip_unknown_chars: bool = False  # else a label outside the dictionary is an error
   workers: int = 2
@@ -47,11 +54,43 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
 _worker_renderer: LineRenderer | None = None
 
 
+def renderer_for(config: OcrLinesConfig) -> LineRenderer:
+  if config.render_style not in ("lines", "words"):
+    raise ValueError(f"render_style must be 'lines' or 'words', got {config.render_style!r}")
+  sampler = (WordSampler(config.max_chars, config.words_file) if config.render_style == "words"
+             else TextSampler(config.max_chars))
+  colors = color_clusters(config.colors_file) if config.colors_file else None
+  return LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
+                      distortions=config.render_distortions, sampler=sampler, colors=colors,
+                      neighbours=config.neighbours)
+
+
+def color_clusters(path: str) -> list[np.ndarray]:
+  """SynthTIGER's colour maps: per line the (mean, std) of 2 or 3 grey clusters of one real
+  crop, as `mean std mean std ...`."""
+  rows = []
+  for line_no, line in enumerate(pathlib.Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    values = line.split()
+    if not values:
+      continue
+    if len(values) % 2 or len(values) < 4:
+      raise ValueError(f"{path}:{line_no}: expected pairs of 'mean std' for 2 or more clusters")
+    rows.append(np.array(values, np.float32).reshape(-1, 2))
+  return rows
+
+
+def in_part(record: LabelRecord, config: OcrLinesConfig) -> bool:
+  """Whether a label-file record belongs to this data set's part of a held-out split. The hash
+  is of the image's folder and file name, so the split is the same on every machine."""
+  if not config.heldout_every:
+    return True
+  name = f"{record.image_path.parent.name}/{record.image_path.name}"
+  return (zlib.crc32(name.encode()) % config.heldout_every == 0) == config.heldout_part
+
+
 def _init_render_worker(config: OcrLinesConfig):
   global _worker_renderer
-  _worker_renderer = LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
-                                  distortions=config.render_distortions,
-                                  sampler=TextSampler(config.max_chars))
+  _worker_renderer = renderer_for(config)
 
 
 def _render_example(index: int):
@@ -96,7 +135,7 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
       for message in bad:
         log.warning("skipped %s", message)
       skipped["bad_lines"] += len(bad)
-      for record in records:
+      for record in filter(lambda r: in_part(r, config), records):
         if charset is not None and charset.unknown(record.label):
           message = f"{record.source}: label has characters not in the dictionary: " \
                     f"{charset.unknown(record.label)!r}"

@@ -96,7 +96,8 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
     log.info("resumed from step %d", int(state.step))
   start_step, num_steps = int(state.step), config.train.num_steps
 
-  parallel = DataParallel(config.train.parallel, graphdef, tx, objective=task.objective)
+  parallel = DataParallel(config.train.parallel, graphdef, tx, objective=task.objective,
+                          ema_decay=config.train.get("ema_decay", 0.0))
   global_batch = config.train.batch_size * jax.device_count()
   batches = task.batches(start_step, num_steps, global_batch)
   meta = metadata(config, getattr(task, "charset", None))
@@ -138,7 +139,7 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
       if evaluate_now or checkpoint_now:
         host_state = parallel.unreplicate(device_state)
       if evaluate_now:
-        eval_metrics = task.evaluate(nnx.merge(graphdef, host_state.params,
+        eval_metrics = task.evaluate(nnx.merge(graphdef, host_state.ema_params,
                                                host_state.batch_stats))
         if is_main:
           tqdm.tqdm.write(f"eval {done}: " + " ".join(f"{k}={v:.4f}"

@@ -6,6 +6,7 @@ from typing import Any
 
 import flax.struct
 from flax import nnx
+import jax
 import jax.numpy as jnp
 import optax
 
@@ -16,13 +17,24 @@ class TrainState:
   params: nnx.State
   batch_stats: nnx.State
   opt_state: Any
+  ema_params: nnx.State  # exponential moving average of params: what evaluation and export use
 
   @classmethod
   def create(cls, model: nnx.Module, tx: optax.GradientTransformation):
     """Splits `model` into its static graph and the state; returns (graphdef, TrainState)."""
     graphdef, params, batch_stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     return graphdef, cls(step=jnp.zeros((), jnp.int32), params=params,
-                         batch_stats=batch_stats, opt_state=tx.init(params))
+                         batch_stats=batch_stats, opt_state=tx.init(params),
+                         ema_params=jax.tree.map(jnp.copy, params))
+
+
+def ema_update(ema, params, step, decay: float):
+  """One step of the weights' moving average; `decay` 0 makes it a copy of params. The decay
+  ramps up as (1 + step) / (10 + step), so early averages do not lean on the initial weights."""
+  if not decay:
+    return params
+  rate = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+  return jax.tree.map(lambda e, p: rate * e + (1.0 - rate) * p, ema, params)
 
 
 def make_optimizer(train_config) -> optax.GradientTransformation:

@@ -19,7 +19,7 @@ from flax import nnx
 
 from flax_ocr.ctc import ctc_loss, frame_lengths
 from flax_ocr.nn.layers import BATCH_AXIS
-from flax_ocr.train.state import TrainState
+from flax_ocr.train.state import TrainState, ema_update
 
 PARALLEL_MODES = ("pmap", "shard_map")
 
@@ -41,7 +41,7 @@ def ctc_objective(model, batch):
 
 
 def train_step(state: TrainState, batch, *, graphdef, tx, objective=ctc_objective,
-               axis_name=BATCH_AXIS):
+               axis_name=BATCH_AXIS, ema_decay: float = 0.0):
   """One optimizer step on this replica's batch; returns (new state, global metric sums).
 
   `objective(model, batch)` returns (loss sum, usable sample count, extra metric sums).
@@ -65,7 +65,9 @@ def train_step(state: TrainState, batch, *, graphdef, tx, objective=ctc_objectiv
   metrics = lax.psum({"loss_sum": loss_sum, "used": used} | sums, axis_name)
   metrics["grad_norm"] = optax.tree.norm(grads)
   new_state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
-                            opt_state=opt_state)
+                            opt_state=opt_state,
+                            ema_params=ema_update(state.ema_params, params,
+                                                  state.step.astype(jnp.float32), ema_decay))
   return new_state, metrics
 
 
@@ -76,14 +78,15 @@ class DataParallel:
   and gets back metrics that are the same on every process.
   """
 
-  def __init__(self, mode: str, graphdef, tx, devices=None, objective=ctc_objective):
+  def __init__(self, mode: str, graphdef, tx, devices=None, objective=ctc_objective,
+               ema_decay: float = 0.0):
     if mode not in PARALLEL_MODES:
       raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {mode!r}")
     self.mode = mode
     self.devices = list(devices or jax.devices())
     self.local_devices = [d for d in self.devices if d.process_index == jax.process_index()]
     step = functools.partial(train_step, graphdef=graphdef, tx=tx, objective=objective,
-                             axis_name=BATCH_AXIS)
+                             axis_name=BATCH_AXIS, ema_decay=ema_decay)
     if mode == "pmap":
       self._pmap_sharding = NamedSharding(
           jax.sharding.Mesh(np.array(self.local_devices), (BATCH_AXIS,)), P(BATCH_AXIS))

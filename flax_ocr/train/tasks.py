@@ -17,8 +17,9 @@ import optax
 
 from flax_ocr.architectures import TASKS, build_model, frame_stride, reads_padding_frames
 from flax_ocr.charset import Charset
-from flax_ocr.data.datasets import open_dataset
-from flax_ocr.data.loader import BatchAssembler, TrainPlan, host_rows, record_buckets, \
+from flax_ocr.data.augment import AUGMENTERS
+from flax_ocr.data.datasets import ConcatSource, open_source, train_sources
+from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_buckets, \
     step_batches, train_iterator
 from flax_ocr.data.tfds_builder import decode_record
 from flax_ocr.det.dataset import PageSource, build_pages, training_example
@@ -48,16 +49,21 @@ def host_indices(seed: int, step: int, count: int, global_batch: int) -> tuple:
 
 
 class LineDatasets:
-  """The line data sets (rendered and / or label files) a config names, built once."""
+  """The line data sets a config names (rendered lines, label files, LMDB folders): the
+  training sources, each with its batch weight, and the evaluation set."""
 
   def __init__(self, config, workdir: pathlib.Path):
     self.config = config
     self.charset = Charset.from_file(config.dictionary, config.use_space)
     data_dir = config.data.get("dir") or workdir / "data"
-    self.train_source = open_dataset("train", config.data.train, self.charset, config.data,
-                                     data_dir)
-    self.eval_source = open_dataset("eval", config.data.eval, self.charset, config.data,
-                                    data_dir)
+    self.train_specs = train_sources(config.data.train)
+    self.train_sources = [
+        open_source("train" if name == "train" else f"train_{name}", spec, self.charset,
+                    config.data, data_dir) for name, spec in self.train_specs.items()]
+    self.train_source = (self.train_sources[0] if len(self.train_sources) == 1
+                         else ConcatSource(self.train_sources))
+    self.eval_source = open_source("eval", config.data.eval, self.charset, config.data,
+                                   data_dir)
 
 
 class RecognitionTask(LineDatasets):
@@ -72,15 +78,21 @@ class RecognitionTask(LineDatasets):
 
   def batches(self, start_step: int, num_steps: int, global_batch: int):
     config = self.config
-    plan = TrainPlan(record_buckets(self.train_source, config.model.height,
-                                    tuple(config.data.buckets)), global_batch, config.seed)
+    buckets = tuple(config.data.buckets)
+    specs = list(self.train_specs.values())
+    plan = MixturePlan([record_buckets(s, config.model.height, buckets)
+                        for s in self.train_sources],
+                       [spec.get("weight", 1.0) for spec in specs], global_batch, config.seed)
     channels, interpolation = line_options(config)
-    assembler = BatchAssembler(self.train_source, charset=self.charset,
+    assembler = BatchAssembler(self.train_sources, charset=self.charset,
                                height=config.model.height, buckets=tuple(config.data.buckets),
                                max_label_length=config.data.max_label_length,
                                frame_stride=frame_stride(config.model),
                                channels=channels, interpolation=interpolation,
-                               all_frames=reads_padding_frames(config.model))
+                               all_frames=reads_padding_frames(config.model),
+                               augmenters=tuple(AUGMENTERS[spec.augment] if spec.get("augment")
+                                                else None for spec in specs),
+                               seed=config.seed)
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))
 

@@ -1,0 +1,49 @@
+"""The shipped lite CRNN trained on for real scene text: rendered scene-style words, rendered
+lines (so printed text is not forgotten) and the real word crops of ../shared/data/real_train,
+mixed per batch; weight EMA for evaluation and export.
+
+  python train.py --config configs/crnn_lite_real.py --workdir runs/lite_real
+
+Starts from the shipped rec_en_crnn_lite. The schedule (warmup, then cosine to 1% of the peak)
+is planned for the whole run, 1.5M samples (23,440 steps of 64): stop it at any time and
+start the same command again to resume, on this machine or after copying the workdir. Real
+crops are 40% of each batch at the start, 60% at the end; 1 in 20 of them (by a hash of the
+file name, ~320) is held out and is the run's evaluation set.
+"""
+
+import ml_collections
+
+from configs import crnn_lite
+
+REAL = "../shared/data/real_train"
+SYNTH = "../shared/data/synth_resources"
+NUM_STEPS = 23_440
+
+
+def get_config():
+  config = crnn_lite.get_config()
+  config.init_from = "flax_ocr/weights/rec_en_crnn_lite"
+  config.data.skip_unknown_chars = True  # a few ICDAR 2015 words hold letters outside ASCII
+  real_files = tuple(f"{REAL}/{name}/labels.tsv"
+                     for name in ("iiit5k_train", "svt_train", "ic15_train"))
+  config.data.train = ml_collections.ConfigDict({"sources": {
+      "words": {"render_count": 200_000, "render_seed": 11, "render_fonts": "train",
+                "render_style": "words", "words_file": f"{SYNTH}/mjsynth_words.txt",
+                "colors_file": f"{SYNTH}/iiit5k_gray_colormap.txt", "neighbours": 0.3,
+                "max_chars": 24, "weight": ((0, 0.45), (NUM_STEPS, 0.3))},
+      "lines": {"render_count": 60_000, "render_seed": 12, "render_fonts": "train",
+                "max_chars": 24, "weight": ((0, 0.15), (NUM_STEPS, 0.1))},
+      "real": {"label_files": real_files, "heldout_every": 20, "heldout_part": False,
+               "augment": "real", "weight": ((0, 0.4), (NUM_STEPS, 0.6))},
+  }})
+  config.data.eval = ml_collections.ConfigDict(
+      {"label_files": real_files, "heldout_every": 20, "heldout_part": True})
+
+  config.train.batch_size = 64
+  config.train.num_steps = NUM_STEPS
+  config.train.learning_rate = 5e-4  # the start is already trained
+  config.train.warmup_steps = 300
+  config.train.ema_decay = 0.999
+  config.train.eval_every = 500
+  config.train.checkpoint_every = 200
+  return config

@@ -6,4 +6,4 @@ bash scripts/install_fonts.sh || echo "warning: fonts not installed; rendering f
 [ -d .venv ] || python3 -m venv .venv
 . .venv/bin/activate
 pip install -q --upgrade pip
-pip install -q -e ".[test,ppocr]"
+pip install -q -e ".[test,ppocr,research]"

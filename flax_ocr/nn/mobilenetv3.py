@@ -53,9 +53,9 @@ class InvertedResidual(nnx.Module):
 class MobileNetV3(nnx.Module):
   """Images [B, H, W, 3] -> features [B, H / 32, W / 4, C] (the last 2x2 max pool included)."""
 
-  def __init__(self, scale: float = 0.35, *, rngs: nnx.Rngs):
+  def __init__(self, scale: float = 0.35, in_channels: int = 3, *, rngs: nnx.Rngs):
     cin = make_divisible(16 * scale)
-    self.stem = ConvNormAct(3, cin, 3, stride=2, bias=False, norm=True, act="hardswish",
+    self.stem = ConvNormAct(in_channels, cin, 3, stride=2, bias=False, norm=True, act="hardswish",
                             rngs=rngs)
     units = []
     for kernel, exp, out, se, act, stride in SMALL:
@@ -68,8 +68,12 @@ class MobileNetV3(nnx.Module):
     self.last = ConvNormAct(cin, self.out_channels, bias=False, norm=True, act="hardswish",
                             rngs=rngs)
 
-  def __call__(self, x):
+  def features(self, x):
+    """[B, H, W, C] -> [B, H / 32, W / 2, C'], before the last pool."""
     x = self.stem(x)
     for unit in self.units:
       x = unit(x)
-    return max_pool(self.last(x), (2, 2))
+    return self.last(x)
+
+  def __call__(self, x):
+    return max_pool(self.features(x), (2, 2))

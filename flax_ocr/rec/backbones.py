@@ -1,6 +1,10 @@
-"""Conv stacks that turn a [B, H, W, 1] line image into a [B, W/4, C] feature sequence."""
+"""Conv stacks that turn a [B, H, W, 1] line image into a [B, W/4, C] feature sequence:
+the CRNN paper's VGG stack (`vgg`) and its half-width version (`lite`), DTRB's ResNet
+(`resnet`, scaled) and PP-OCR's mobile MobileNetV3 (`mobilenetv3`)."""
 
 from __future__ import annotations
+
+import functools
 
 from flax import nnx
 from jax import lax
@@ -8,6 +12,7 @@ import jax.numpy as jnp
 
 from flax_ocr.nn.conv import conv_matmul_grad
 from flax_ocr.nn.layers import BATCH_AXIS, max_pool
+from flax_ocr.nn.mobilenetv3 import MobileNetV3
 
 # How conv kernel gradients are computed: the same results, different speed (nn/conv.py).
 CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated}
@@ -84,4 +89,104 @@ def lite(height: int, **kwargs) -> ConvStack:
   return ConvStack(layers, 256, height, collapse_norm=True, **kwargs)
 
 
-BACKBONES = {"vgg": vgg, "lite": lite}
+class ResidualBlock(nnx.Module):
+  """ResNet's basic block: two 3x3 conv + batch norm, a 1x1 projection when widths differ."""
+
+  def __init__(self, cin: int, cout: int, conv_fn, *, rngs: nnx.Rngs, dtype=None):
+    conv = functools.partial(nnx.Conv, use_bias=False, conv_general_dilated=conv_fn,
+                             dtype=dtype, rngs=rngs)
+    norm = functools.partial(nnx.BatchNorm, momentum=0.9, axis_name=BATCH_AXIS, dtype=dtype,
+                             rngs=rngs)
+    self.conv1, self.norm1 = conv(cin, cout, (3, 3)), norm(cout)
+    self.conv2, self.norm2 = conv(cout, cout, (3, 3)), norm(cout)
+    self.project = nnx.List([conv(cin, cout, (1, 1)), norm(cout)]) if cin != cout else None
+
+  def __call__(self, x):
+    y = nnx.relu(self.norm1(self.conv1(x)))
+    y = self.norm2(self.conv2(y))
+    shortcut = x if self.project is None else self.project[1](self.project[0](x))
+    return nnx.relu(y + shortcut)
+
+
+# DTRB's ResNet feature extractor (Baek et al. 2019, after FAN): stem widths, then per stage
+# (blocks, width, pool before it), each stage followed by a 3x3 conv + batch norm.
+RESNET_STEM = (32, 64)
+RESNET_STAGES = ((1, 128, "2x2"), (2, 256, "2x2"), (5, 512, "2x1"), (3, 512, None))
+
+
+class ResNetStack(nnx.Module):
+  """DTRB's ResNet (1-2-5-3 basic blocks) with its widths times `scale`; its width-padding
+  pools are left out and the last two convs replaced by ConvStack's height-collapsing conv,
+  so every 4 pixel columns are one frame as for the other backbones."""
+
+  def __init__(self, height: int, scale: float = 0.25, *, conv_impl: str = "matmul_grad",
+               rngs: nnx.Rngs, dtype=None):
+    if height % 16:
+      raise ValueError(f"image height must be a multiple of 16, got {height}")
+    conv_fn = CONV_IMPLS[conv_impl]
+    conv = functools.partial(nnx.Conv, kernel_size=(3, 3), use_bias=False,
+                             conv_general_dilated=conv_fn, dtype=dtype, rngs=rngs)
+    norm = functools.partial(nnx.BatchNorm, momentum=0.9, axis_name=BATCH_AXIS, dtype=dtype,
+                             rngs=rngs)
+    stem, cin = [], 1
+    for width in RESNET_STEM:
+      width = int(width * scale)
+      stem.append((conv(cin, width), norm(width)))
+      cin = width
+    self.stem = nnx.List([nnx.List(pair) for pair in stem])
+    stages, pools = [], []
+    for blocks, width, pool in RESNET_STAGES:
+      width = int(width * scale)
+      units = [ResidualBlock(cin if i == 0 else width, width, conv_fn, rngs=rngs, dtype=dtype)
+               for i in range(blocks)]
+      stages.append(nnx.List(units + [conv(width, width), norm(width)]))
+      pools.append(pool)
+      cin = width
+    self.stages, self.pools = nnx.List(stages), tuple(pools)
+    self.collapse = nnx.Conv(cin, cin, (height // 8, 2), padding=((0, 0), (0, 1)),
+                             use_bias=False, conv_general_dilated=conv_fn, dtype=dtype,
+                             rngs=rngs)
+    self.collapse_norm = norm(cin)
+    self.out_channels = cin
+
+  def __call__(self, x):
+    for conv, norm in self.stem:
+      x = nnx.relu(norm(conv(x)))
+    for stage, pool in zip(self.stages, self.pools):
+      if pool is not None:
+        x = max_pool(x, POOLS[pool])
+      *blocks, conv, norm = stage
+      for block in blocks:
+        x = block(x)
+      x = nnx.relu(norm(conv(x)))
+    x = nnx.relu(self.collapse_norm(self.collapse(x)))
+    return jnp.squeeze(x, axis=1)
+
+
+def resnet(height: int, **kwargs) -> ResNetStack:
+  """DTRB's ResNet at a quarter of its widths (8-16 stem, 32-64-128-128 stages)."""
+  return ResNetStack(height, **kwargs)
+
+
+class MobileNetV3Stack(nnx.Module):
+  """PP-OCR's mobile recognizer backbone, MobileNetV3-small with (2, 1) strides (scale 0.5),
+  on grey lines: height / 32, width / 2, then a width-only max pool (so 4 columns make a
+  frame); what height is left (lines higher than 32) is max-pooled away."""
+
+  def __init__(self, height: int, scale: float = 0.5, *, conv_impl: str = "matmul_grad",
+               rngs: nnx.Rngs, dtype=None):
+    del conv_impl, dtype  # its own layers (nn/layers.py): XLA convs, float32
+    if height % 32:
+      raise ValueError(f"mobilenetv3 needs a height that is a multiple of 32, got {height}")
+    self.net = MobileNetV3(scale, in_channels=1, rngs=rngs)
+    self.out_channels = self.net.out_channels
+
+  def __call__(self, x):
+    return max_pool(self.net.features(x), (1, 2)).max(axis=1)
+
+
+def mobilenetv3(height: int, **kwargs) -> MobileNetV3Stack:
+  return MobileNetV3Stack(height, **kwargs)
+
+
+BACKBONES = {"vgg": vgg, "lite": lite, "resnet": resnet, "mobilenetv3": mobilenetv3}

@@ -1,48 +1,74 @@
-"""FLOPs of a CRNN counted by hand (2 per multiply-add, padding included).
+"""FLOPs of any recognizer, counted on its jaxpr: 2 per multiply-add of convolutions and
+matrix products, 1 per element of elementwise arithmetic and reductions, and a `lax.scan`
+body counted once per step.
 
-XLA's `cost_analysis()` counts a `lax.scan` body once, not once per frame, so it undercounts
-the LSTMs by the number of frames; these counts are checked against XLA's on models without
-a scan (tests/test_models.py).
+XLA's `cost_analysis()` counts a scan body once, not once per frame, so it undercounts
+recurrent models by the number of frames; on models without a scan the two counts agree
+within a few percent (tests/test_fast_paths.py; XLA skips the zero padding of convolutions,
+which is counted here).
 """
 
 from __future__ import annotations
 
-from flax_ocr.rec.backbones import POOLS, ConvStack
-from flax_ocr.rec.crnn import CRNN
-from flax_ocr.rec.sequence import BiLSTM
+import math
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+ELEMENTWISE = {"add", "sub", "mul", "div", "max", "min", "neg", "exp", "log", "tanh",
+               "logistic", "rsqrt", "sqrt", "pow", "integer_pow", "erf", "abs", "select_n",
+               "square"}
+REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "argmax", "reduce_precision"}
 
 
-def conv_stack_flops(stack: ConvStack, height: int, width: int) -> tuple[int, int]:
-  """(forward FLOPs for one [height, width] image, frames out)."""
-  flops = 0
-  for conv, pool in zip(stack.convs, stack.pools):  # 3x3 'SAME' convs
-    kh, kw, cin, cout = conv.kernel.shape
-    flops += 2 * height * width * kh * kw * cin * cout
-    if pool is not None:
-      height, width = height // POOLS[pool][0], width // POOLS[pool][1]
-  kh, kw, cin, cout = stack.collapse.kernel.shape  # height -> 1, width padded to stay
-  flops += 2 * (height - kh + 1) * width * kh * kw * cin * cout
-  return flops, width
+def _size(var) -> int:
+  return math.prod(var.aval.shape)
 
 
-def sequence_flops(sequence, frames: int) -> int:
-  if not isinstance(sequence, BiLSTM):
-    return 0
-  flops = 0
-  for layer in sequence.layers:
-    for cell in (layer.forward_rnn.cell, layer.backward_rnn.cell):
-      gates = cell.dense_h.kernel.shape[1]
-      flops += 2 * frames * (cell.dense_i.kernel.shape[0] + cell.dense_h.kernel.shape[0]) * gates
-  return flops
+def _sub_jaxprs(params):
+  for value in params.values():
+    for item in value if isinstance(value, (tuple, list)) else (value,):
+      if isinstance(item, jax.extend.core.ClosedJaxpr):
+        yield item.jaxpr
+      elif isinstance(item, jax.extend.core.Jaxpr):
+        yield item
 
 
-def forward_flops(model: CRNN, height: int, width: int) -> int:
-  """Forward FLOPs of one [height, width] line."""
-  flops, frames = conv_stack_flops(model.backbone, height, width)
-  flops += sequence_flops(model.sequence, frames)
-  return flops + 2 * frames * model.head.kernel.size
+def jaxpr_flops(jaxpr) -> int:
+  total = 0
+  for eqn in jaxpr.eqns:
+    name = eqn.primitive.name
+    if name == "conv_general_dilated":
+      kernel = eqn.invars[1].aval.shape
+      out_features = kernel[eqn.params["dimension_numbers"].rhs_spec[0]]
+      total += 2 * _size(eqn.outvars[0]) * math.prod(kernel) // out_features
+    elif name == "dot_general":
+      (contract, _), _ = eqn.params["dimension_numbers"]
+      lhs = eqn.invars[0].aval.shape
+      total += 2 * _size(eqn.outvars[0]) * math.prod(lhs[i] for i in contract)
+    elif name == "scan":
+      total += eqn.params["length"] * jaxpr_flops(eqn.params["jaxpr"].jaxpr)
+    elif name == "cond":
+      total += max(jaxpr_flops(branch.jaxpr) for branch in eqn.params["branches"])
+    elif name in ELEMENTWISE:
+      total += _size(eqn.outvars[0])
+    elif name in REDUCTIONS:
+      total += _size(eqn.invars[0])
+    else:
+      total += sum(jaxpr_flops(sub) for sub in _sub_jaxprs(eqn.params))
+  return total
 
 
-def training_flops(model: CRNN, height: int, width: int) -> int:
+def forward_flops(model, height: int, width: int) -> int:
+  """Forward FLOPs of one [height, width] line (eval mode: batch norm folded to a scale)."""
+  model.eval()
+  graphdef, state = nnx.split(model)
+  images = jax.ShapeDtypeStruct((1, height, width), jnp.float32)
+  jaxpr = jax.make_jaxpr(lambda s, x: nnx.merge(graphdef, s)(x))(state, images)
+  return jaxpr_flops(jaxpr.jaxpr)
+
+
+def training_flops(model, height: int, width: int) -> int:
   """Forward + backward FLOPs of one training sample (backward ~ twice the forward)."""
   return 3 * forward_flops(model, height, width)

@@ -17,6 +17,13 @@ scores each folder (labels.tsv, or an LMDB data set as the field's benchmarks co
 the field's table: one row per set with its size, exact match as-is, case-insensitive and
 alphanumeric case-insensitive (the 36-character protocol), NED, and the size-weighted average.
 
+  python -m flax_ocr.evaluate --scenes DIR [--models ppocrv6_small] [--json OUT.json]
+
+reads whole photographs end to end and scores the words found and read against the annotated
+ones (case-insensitive alphanumeric, order-free): recall on every image, precision only where
+the transcript is complete (`<name>.gt.txt`: every legible line; `<name>.words.tsv`, SVT's
+`x y w h word` rows, annotates only some words), F, and ms per image.
+
   python -m flax_ocr.evaluate --synthetic_pages 200 [--det_model DIR]
 
 renders that many pages with the held-out font families and prints the detector's precision,
@@ -29,6 +36,7 @@ import argparse
 import json
 import pathlib
 import sys
+import time
 
 import tqdm
 
@@ -166,6 +174,76 @@ def page_samples(folder):
       yield image_path, [line for line in lines if line]
 
 
+def scene_samples(folder):
+  """(image path, true words, complete?) of every image in `folder` with a `<name>.gt.txt`
+  (complete transcript) or `<name>.words.tsv` (some words, SVT-style) beside it."""
+  from flax_ocr.infer import IMAGE_SUFFIXES  # pylint: disable=import-outside-toplevel
+  folder = pathlib.Path(folder)
+  if not folder.is_dir():
+    raise FileNotFoundError(f"{folder}: not a folder")
+  for image_path in sorted(folder.iterdir()):
+    if image_path.suffix.lower() not in IMAGE_SUFFIXES:
+      continue
+    transcript, words = image_path.with_suffix(".gt.txt"), image_path.with_suffix(".words.tsv")
+    if transcript.is_file():
+      yield image_path, transcript.read_text(encoding="utf-8").split(), True
+    elif words.is_file():
+      rows = [line.split("\t") for line in words.read_text(encoding="utf-8").splitlines()]
+      bad = [i for i, row in enumerate(rows, 1) if row != [""] and len(row) != 5]
+      if bad:
+        raise ValueError(f"{words}:{bad[0]}: expected 'x<TAB>y<TAB>w<TAB>h<TAB>word'")
+      yield image_path, [row[4] for row in rows if len(row) == 5], False
+
+
+def evaluate_scenes(ocr, samples):
+  """End-to-end word scores of (image path, true words, complete) photographs; returns
+  (per-image rows, totals with precision over the complete ones, recall, F, ms per image)."""
+  from flax_ocr.metrics import word_counts  # pylint: disable=import-outside-toplevel
+  rows = []
+  for path, truth, complete in samples:
+    start = time.perf_counter()
+    try:
+      result = ocr.ocr(load_image(path))
+    except ImageError as e:
+      print(f"error: {e}", file=sys.stderr)
+      result = []
+    ms = 1000 * (time.perf_counter() - start)
+    words = [w for _, (text, _) in result for w in text.split()]
+    rows.append({"image": path.name, "complete": complete, "ms": ms, "words": words}
+                | word_counts(words, truth))
+  complete = [r for r in rows if r["complete"]]
+  matched = sum(r["matched"] for r in rows)
+  recall = matched / max(sum(r["truth"] for r in rows), 1)
+  precision = (sum(r["matched"] for r in complete) / max(sum(r["predicted"] for r in complete), 1)
+               if complete else float("nan"))
+  f = (2 * precision * recall / (precision + recall)
+       if complete and precision + recall > 0 else float("nan"))
+  return rows, {"images": len(rows), "complete_images": len(complete), "recall": recall,
+                "precision": precision, "f": f,
+                "ms_per_image": sum(r["ms"] for r in rows) / max(len(rows), 1)}
+
+
+def main_scenes(args) -> int:
+  from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
+  try:
+    samples = list(scene_samples(args.scenes))
+    ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint, det_model=args.det_model,
+              models=args.models)
+    ocr.ocr(load_image(samples[0][0])) if samples else None  # compile outside the timing
+    rows, totals = evaluate_scenes(ocr, tqdm.tqdm(samples, desc="images", file=sys.stderr))
+  except (ValueError, FileNotFoundError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print(f"{args.scenes}: {totals['images']} images ({totals['complete_images']} with a complete "
+        f"transcript), {sum(r['truth'] for r in rows)} annotated words")
+  print(f"word recall {totals['recall']:.3f}  precision {totals['precision']:.3f}  "
+        f"F {totals['f']:.3f}  ({totals['ms_per_image']:.0f} ms per image)")
+  if args.json:
+    with open(args.json, "w", encoding="utf-8") as f:
+      json.dump({"metrics": totals, "images": rows}, f, indent=1)
+  return 0
+
+
 def evaluate_pages(ocr, samples):
   """Page CER of each (image path, true lines); returns (per-page rows, mean CERs)."""
   from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
@@ -209,11 +287,16 @@ def main(argv=None):
   source = parser.add_mutually_exclusive_group(required=True)
   source.add_argument("--data", help="label file, or folder with labels.tsv")
   source.add_argument("--pages", help="folder of whole images with <name>.gt.txt files")
+  source.add_argument("--scenes", help="folder of photographs with <name>.gt.txt or "
+                      "<name>.words.tsv: end-to-end word recall / precision / F")
   source.add_argument("--benchmark", nargs="+", metavar="DIR",
                       help="benchmark folders (labels.tsv or LMDB): the field's table")
   source.add_argument("--synthetic_pages", type=int,
                       help="detection scores on this many rendered held-out-font pages")
-  parser.add_argument("--det_model", help="detector for --synthetic_pages (default: shipped)")
+  parser.add_argument("--det_model", help="detector for --synthetic_pages and --scenes "
+                      "(default: shipped)")
+  parser.add_argument("--models", help="--scenes with all three stages of ppocrv6_small, "
+                      "ppocrv6_tiny or a folder with det/, rec/, cls/")
   parser.add_argument("--json", help="write metrics and predictions here")
   parser.add_argument("--batch_size", type=int, default=64)
   add_decoding_arguments(parser)
@@ -222,6 +305,8 @@ def main(argv=None):
     return main_pages(args)
   if args.benchmark:
     return main_benchmark(args)
+  if args.scenes:
+    return main_scenes(args)
   if args.synthetic_pages:
     return main_synthetic_pages(args)
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel

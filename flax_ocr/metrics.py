@@ -82,3 +82,13 @@ def page_error_rate(predicted_lines, truth_lines) -> dict[str, float]:
   chars = max(len(truth), 1)
   return {"cer": edit_distance(predicted, truth) / chars,
           "cer_case_insensitive": edit_distance(predicted.lower(), truth.lower()) / chars}
+
+
+def word_counts(predicted_words, true_words) -> dict[str, int]:
+  """End-to-end word matches of one image, order-free: words compared lower-case and
+  alphanumeric only (empty ones dropped), each true word matched at most once."""
+  from collections import Counter  # pylint: disable=import-outside-toplevel
+  predicted = Counter(w for w in map(alphanumeric_lower, predicted_words) if w)
+  truth = Counter(w for w in map(alphanumeric_lower, true_words) if w)
+  return {"matched": sum((predicted & truth).values()), "predicted": sum(predicted.values()),
+          "truth": sum(truth.values())}

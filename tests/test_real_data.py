@@ -2,6 +2,7 @@
 scene-style rendered words, held-out splits, EMA weights, and the benchmark table."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -20,7 +21,8 @@ from flax_ocr.data.loader import BatchAssembler, MixturePlan, record_buckets, we
 from flax_ocr.data.render import LineRenderer, fonts_for
 from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset, color_clusters, \
     decode_record
-from flax_ocr.metrics import alphanumeric_lower
+from flax_ocr.metrics import alphanumeric_lower, word_counts
+from flax_ocr.rec.recognizer import TextRecognizer
 from tests.conftest import REPO
 
 CHARSET = Charset.from_file("en")
@@ -171,7 +173,6 @@ def test_benchmark_table_per_set_and_weighted_average(tmp_path):
   assert out.returncode == 0, out.stderr[-2000:]
   result = json.loads((tmp_path / "out.json").read_text())
   assert [(s["set"], s["count"]) for s in result["sets"]] == [("set_a", 4), ("set_b", 3)]
-  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   recognizer = TextRecognizer()
   hits = []
   for folder in (a, tmp_path / "b_src"):
@@ -183,3 +184,32 @@ def test_benchmark_table_per_set_and_weighted_average(tmp_path):
     assert row["acc_alphanumeric"] == pytest.approx(sum(hit) / len(hit))
   assert result["average"]["acc_alphanumeric"] == pytest.approx(sum(map(sum, hits)) / 7)
   assert "| average (weighted by size) | 7 |" in out.stdout
+
+
+def test_word_counts_are_order_free_case_insensitive_alphanumeric():
+  counts = word_counts(["EXIT", "exit.", "Open", "24/7", "-"], ["exit", "open", "247", "Closed"])
+  assert counts == {"matched": 3, "predicted": 4, "truth": 4}
+
+
+def test_scenes_scores_words_end_to_end(tmp_path):
+  """The shipped sample photo twice: once with its full transcript (precision counts), once
+  with two SVT-style annotated words (recall only); the totals recomputed by hand."""
+  shutil.copy(REPO / "samples" / "photo.jpg", tmp_path / "full.jpg")
+  shutil.copy(REPO / "samples" / "photo.gt.txt", tmp_path / "full.gt.txt")
+  shutil.copy(REPO / "samples" / "photo.jpg", tmp_path / "some.jpg")
+  truth = (REPO / "samples" / "photo.gt.txt").read_text().split()
+  (tmp_path / "some.words.tsv").write_text(f"0\t0\t10\t10\t{truth[0]}\n5\t5\t10\t10\tzzzz\n")
+  out = subprocess.run([sys.executable, "-m", "flax_ocr.evaluate", "--scenes", str(tmp_path),
+                        "--json", str(tmp_path / "out.json")], cwd=REPO, capture_output=True,
+                       text=True)
+  assert out.returncode == 0, out.stderr[-2000:]
+  result = json.loads((tmp_path / "out.json").read_text())
+  full, some = result["images"]
+  assert (full["image"], full["complete"], some["complete"]) == ("full.jpg", True, False)
+  assert full["truth"] == len([w for w in truth if alphanumeric_lower(w)]) and some["truth"] == 2
+  assert full["words"] == some["words"] and full["matched"] > 0
+  metrics = result["metrics"]
+  assert metrics["recall"] == pytest.approx((full["matched"] + some["matched"]) /
+                                            (full["truth"] + 2))
+  assert metrics["precision"] == pytest.approx(full["matched"] / full["predicted"])
+  assert "word recall" in out.stdout

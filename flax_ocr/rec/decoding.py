@@ -183,20 +183,22 @@ def lexicon_scores(logits, logit_paddings, labels, label_paddings):
 CONFIDENCES = ("mean", "min", "geometric")
 
 
-def word_confidence(char_probs, lengths, kind: str = "mean"):
+def word_confidence(char_probs, lengths, kind: str = "mean", xp=jnp):
   """A line's confidence from its character probabilities [B, T] (0 after `lengths`):
-  the mean (PaddleOCR's), the minimum, or the geometric mean; 0 for an empty line."""
+  the mean (PaddleOCR's), the minimum, or the geometric mean; 0 for an empty line. `xp`:
+  jax.numpy (inside jit) or numpy (host arrays, no dispatch cost)."""
   if kind not in CONFIDENCES:
     raise ValueError(f"confidence must be one of {CONFIDENCES}, got {kind!r}")
-  valid = jnp.arange(char_probs.shape[-1])[None, :] < lengths[:, None]
-  count = jnp.maximum(lengths, 1)
+  char_probs, lengths = xp.asarray(char_probs), xp.asarray(lengths)
+  valid = xp.arange(char_probs.shape[-1])[None, :] < lengths[:, None]
+  count = xp.maximum(lengths, 1)
   if kind == "mean":
-    value = jnp.where(valid, char_probs, 0.0).sum(-1) / count
+    value = xp.where(valid, char_probs, 0.0).sum(-1) / count
   elif kind == "min":
-    value = jnp.where(valid, char_probs, 1.0).min(-1)
+    value = xp.where(valid, char_probs, 1.0).min(-1)
   else:
-    value = jnp.exp(jnp.where(valid, jnp.log(jnp.maximum(char_probs, 1e-30)), 0.0).sum(-1) / count)
-  return jnp.where(lengths > 0, value, 0.0)
+    value = xp.exp(xp.where(valid, xp.log(xp.maximum(char_probs, 1e-30)), 0.0).sum(-1) / count)
+  return xp.where(lengths > 0, value, 0.0)
 
 
 def _align_one(log_probs, length, label, label_length):

@@ -213,7 +213,7 @@ class TextRecognizer:
     return self._trie[1]
 
   def _readings(self, indices, lengths, char_probs, frames, candidates) -> list[Reading]:
-    confidence = np.asarray(word_confidence(char_probs, lengths, self.confidence))
+    confidence = word_confidence(char_probs, lengths, self.confidence, xp=np)
     readings = []
     for row, length in enumerate(np.asarray(lengths)):
       codes = np.asarray(indices[row, :length]).tolist()

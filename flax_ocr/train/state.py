@@ -41,7 +41,8 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
   """AdamW with linear warmup, cosine decay and global-norm gradient clipping."""
   schedule = optax.warmup_cosine_decay_schedule(
       init_value=0.0, peak_value=train_config.learning_rate,
-      warmup_steps=train_config.warmup_steps, decay_steps=max(train_config.num_steps, 1),
+      warmup_steps=min(train_config.warmup_steps, max(train_config.num_steps - 1, 0)),
+      decay_steps=max(train_config.num_steps, 1),
       end_value=train_config.learning_rate * 0.01)
   return optax.chain(
       optax.clip_by_global_norm(train_config.grad_clip),

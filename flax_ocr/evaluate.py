@@ -152,10 +152,7 @@ def main_benchmark(args) -> int:
     return 1
   average, table = benchmark_table(rows)
   print(table)
-  if args.json:
-    with open(args.json, "w", encoding="utf-8") as f:
-      json.dump({"model": args.checkpoint or "shipped", "sets": rows, "average": average}, f,
-                indent=1)
+  write_json(args.json, {"model": args.checkpoint or "shipped", "sets": rows, "average": average})
   for message in problems:
     print(f"  unreadable or skipped: {message}", file=sys.stderr)
   return 1 if problems else 0
@@ -229,7 +226,8 @@ def main_scenes(args) -> int:
     samples = list(scene_samples(args.scenes))
     ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint, det_model=args.det_model,
               models=args.models)
-    ocr.ocr(load_image(samples[0][0])) if samples else None  # compile outside the timing
+    if samples:
+      ocr.ocr(load_image(samples[0][0]))  # compile outside the timing
     rows, totals = evaluate_scenes(ocr, tqdm.tqdm(samples, desc="images", file=sys.stderr))
   except (ValueError, FileNotFoundError) as e:
     print(f"error: {e}", file=sys.stderr)
@@ -238,9 +236,7 @@ def main_scenes(args) -> int:
         f"transcript), {sum(r['truth'] for r in rows)} annotated words")
   print(f"word recall {totals['recall']:.3f}  precision {totals['precision']:.3f}  "
         f"F {totals['f']:.3f}  ({totals['ms_per_image']:.0f} ms per image)")
-  if args.json:
-    with open(args.json, "w", encoding="utf-8") as f:
-      json.dump({"metrics": totals, "images": rows}, f, indent=1)
+  write_json(args.json, {"metrics": totals, "images": rows})
   return 0
 
 
@@ -268,6 +264,13 @@ def evaluate_detection(detector, pages) -> dict[str, float]:
     counts = detection_counts([quad for quad, _ in detector.detect(image)], list(quads))
     totals = {key: totals[key] + counts[key] for key in totals}
   return detection_scores(totals) | {"pages": totals}
+
+
+def write_json(path, payload):
+  """Writes the results as JSON when a path is given (--json)."""
+  if path:
+    with open(path, "w", encoding="utf-8") as f:
+      json.dump(payload, f, indent=1)
 
 
 def print_table(metrics: dict[str, float], title: str):
@@ -320,9 +323,7 @@ def main(argv=None):
     print(f"error: {e}", file=sys.stderr)
     return 1
   print_table(metrics, args.data)
-  if args.json:
-    with open(args.json, "w", encoding="utf-8") as f:
-      json.dump({"metrics": metrics, "predictions": predictions}, f, indent=1)
+  write_json(args.json, {"metrics": metrics, "predictions": predictions})
   if problems:
     print(f"{len(problems)} lines were skipped or unreadable (scored as wrong when the line "
           "was read):", file=sys.stderr)
@@ -342,9 +343,7 @@ def main_synthetic_pages(args) -> int:
   print(f"{args.synthetic_pages} held-out synthetic pages, {scores['pages']['truth']} lines: "
         f"precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
         f"hmean {scores['hmean']:.4f}")
-  if args.json:
-    with open(args.json, "w", encoding="utf-8") as f:
-      json.dump(scores, f, indent=1)
+  write_json(args.json, scores)
   return 0
 
 
@@ -362,9 +361,7 @@ def main_pages(args) -> int:
     print(f"{row['image']:<24}{row['cer']:>8.2%}{row['cer_case_insensitive']:>15.2%}")
   print(f"{'mean of ' + str(len(rows)) + ' pages':<24}{means['cer']:>8.2%}"
         f"{means['cer_case_insensitive']:>15.2%}")
-  if args.json:
-    with open(args.json, "w", encoding="utf-8") as f:
-      json.dump({"metrics": means, "pages": rows}, f, indent=1)
+  write_json(args.json, {"metrics": means, "pages": rows})
   return 0
 
 

@@ -200,3 +200,12 @@ def real_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 AUGMENTERS = {"real": real_crop}
+
+
+def augmenter(name: str | None):
+  """The augmentation a data source names (`augment: "real"`), or None."""
+  if not name:
+    return None
+  if name not in AUGMENTERS:
+    raise ValueError(f"unknown augment {name!r}; choose from {sorted(AUGMENTERS)}")
+  return AUGMENTERS[name]

@@ -17,7 +17,7 @@ import optax
 
 from flax_ocr.architectures import TASKS, build_model, frame_stride, reads_padding_frames
 from flax_ocr.charset import Charset
-from flax_ocr.data.augment import AUGMENTERS
+from flax_ocr.data.augment import augmenter
 from flax_ocr.data.datasets import ConcatSource, open_source, train_sources
 from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_buckets, \
     step_batches, train_iterator
@@ -90,8 +90,7 @@ class RecognitionTask(LineDatasets):
                                frame_stride=frame_stride(config.model),
                                channels=channels, interpolation=interpolation,
                                all_frames=reads_padding_frames(config.model),
-                               augmenters=tuple(AUGMENTERS[spec.augment] if spec.get("augment")
-                                                else None for spec in specs),
+                               augmenters=tuple(augmenter(spec.get("augment")) for spec in specs),
                                seed=config.seed)
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))

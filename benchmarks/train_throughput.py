@@ -2,11 +2,11 @@
 
   python benchmarks/train_throughput.py [--config configs/crnn_lite.py configs/crnn_vgg.py]
       [--modes pmap shard_map] [--batch 64] [--width 128] [--steps 5] [--devices N]
-      [--conv_impl xla] [--json] [--profile DIR]
+      [--conv_impl xla] [--xla_flags "..."] [--json] [--profile DIR]
 
 Prints a table (or, with --json, a list of {"config", "params", "flops_per_sample",
 "samples_per_s", "step_ms", "devices", "parallel", "peak_fraction", ...}). FLOPs are counted
-by hand (flax_ocr/rec/flops.py); the peak is this CPU's fp32 `jnp.dot` FLOP/s measured in
+on the jaxpr (flax_ocr/rec/flops.py); the peak is this CPU's fp32 `jnp.dot` FLOP/s measured in
 the same run. The breakdown times each part of the step on its own, on one device, with the
 same per-device batch: conv stack, sequence model, head + CTC (each forward + backward), the
 optimizer update, and the input pipeline (ms to assemble one batch from rendered records).
@@ -143,9 +143,14 @@ def main():
   parser.add_argument("--no_breakdown", action="store_true")
   parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
   parser.add_argument("--profile", default=None, help="write a jax.profiler trace here")
+  parser.add_argument("--xla_flags", default=None,
+                      help="XLA_FLAGS for this run (e.g. XLA's experimental CPU fusions)")
   args = parser.parse_args()
+  flags = [args.xla_flags or os.environ.get("XLA_FLAGS", "")]
   if args.devices:
-    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.devices}"
+    flags.append(f"--xla_force_host_platform_device_count={args.devices}")
+  os.environ["XLA_FLAGS"] = " ".join(f for f in flags if f)
+  print(f"XLA_FLAGS={os.environ['XLA_FLAGS']!r}", file=sys.stderr)
   sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
   import jax  # pylint: disable=import-outside-toplevel

@@ -1,10 +1,19 @@
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 import pytest
 from flax import nnx
 
+from flax_ocr.ctc import ctc_loss
 from flax_ocr.rec import CRNN, build_model, frames_for_width
+from flax_ocr.rec.sequence import SEQUENCE_MODELS
+
+
+def jitted(model, *args):
+  """model(*args) compiled: op by op, the deeper backbones take a minute on a CPU."""
+  graphdef, state = nnx.split(model)
+  return jax.jit(lambda s, *a: nnx.merge(graphdef, s)(*a))(state, *args)
 
 
 def count_params(model):
@@ -54,6 +63,37 @@ def test_one_frame_per_four_columns(width):
 
 
 def test_stages_are_chosen_by_name():
-  config = ml_collections.ConfigDict({"backbone": "resnet", "sequence": "bilstm", "height": 32})
-  with pytest.raises(ValueError, match="unknown backbone 'resnet'"):
+  config = ml_collections.ConfigDict({"backbone": "vit", "sequence": "bilstm", "height": 32})
+  with pytest.raises(ValueError, match="unknown backbone 'vit'"):
     build_model(config, 10)
+
+
+@pytest.mark.parametrize("sequence", ["bilstm", "gru", "attention"])
+def test_sequence_models_ignore_padding_frames(sequence):
+  """What lies past a line's last real frame does not change what its real frames read."""
+  model = SEQUENCE_MODELS[sequence](16, hidden=8, rngs=nnx.Rngs(0))
+  rng = np.random.default_rng(0)
+  features = rng.normal(size=(2, 12, 16)).astype(np.float32)
+  junk = features.copy()
+  junk[:, 7:] = rng.normal(size=(2, 5, 16)) * 10
+  lengths = jnp.array([7, 7])
+  clean, noisy = (jitted(model, jnp.asarray(x), lengths) for x in (features, junk))
+  np.testing.assert_allclose(clean[:, :7], noisy[:, :7], atol=1e-5)
+
+
+def test_bfloat16_compute_keeps_float32_parameters_and_loss():
+  losses = {}
+  for dtype in ("float32", "bfloat16"):
+    config = ml_collections.ConfigDict({"backbone": "lite", "sequence": "bilstm", "height": 32,
+                                        "hidden": 32, "dtype": dtype})
+    model = build_model(config, 20)
+    model.eval()
+    assert {np.dtype(x.dtype) for x in jax.tree.leaves(nnx.state(model, nnx.Param))} == {
+        np.dtype("float32")}
+    images = jnp.asarray(np.random.default_rng(1).uniform(-1, 1, (4, 32, 64)), jnp.float32)
+    logits = jitted(model, images)
+    assert logits.dtype == jnp.float32
+    labels = jnp.array([[1, 2, 3, 0]] * 4)
+    loss, _ = ctc_loss(logits, jnp.zeros((4, 16)), labels, (labels == 0).astype(jnp.float32))
+    losses[dtype] = np.asarray(loss)
+  np.testing.assert_allclose(losses["bfloat16"], losses["float32"], rtol=0.03)

@@ -175,3 +175,15 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
                        text=True)
   assert out.returncode == 0, out.stderr[-2000:]
   assert [r["lines"][0]["text"] for r in json.loads(out.stdout)] == ["Arbour", "Stations"]
+
+
+def test_spaces_at_the_ends_of_a_reading_are_dropped():
+  recognizer = TextRecognizer()
+  code = {c: recognizer.charset.encode(c)[0] for c in " ab"}
+  indices = np.array([[code[" "], code["a"], code[" "], code["b"], code[" "], 0],
+                      [code[" "], code[" "], 0, 0, 0, 0]])
+  probs = np.array([[0.5, 0.9, 0.8, 0.7, 0.1, 0], [0.3, 0.3, 0, 0, 0, 0]])
+  frames = np.array([[0, 3, 5, 7, 9, 0], [1, 2, 0, 0, 0, 0]])
+  inner, blank = recognizer._readings(indices, np.array([5, 2]), probs, frames, [[], []])  # pylint: disable=protected-access
+  assert (inner.text, inner.chars) == ("a b", [("a", 0.9, 3), (" ", 0.8, 5), ("b", 0.7, 7)])
+  assert inner.confidence == pytest.approx(0.8) and (blank.text, blank.confidence) == ("", 0.0)

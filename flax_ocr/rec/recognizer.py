@@ -213,6 +213,15 @@ class TextRecognizer:
     return self._trie[1]
 
   def _readings(self, indices, lengths, char_probs, frames, candidates) -> list[Reading]:
+    indices, char_probs, frames = (np.array(a) for a in (indices, char_probs, frames))
+    lengths = np.array(lengths)
+    space = self.charset.encode(" ")[0] if " " in self.charset.chars else -1
+    for row, length in enumerate(lengths):  # spaces at a line's ends mean nothing: drop them
+      kept = np.flatnonzero(indices[row, :length] != space)
+      start, end = (kept[0], kept[-1] + 1) if kept.size else (0, 0)
+      for array in (indices, char_probs, frames):
+        array[row, :end - start] = array[row, start:end].copy()
+      lengths[row] = end - start
     confidence = word_confidence(char_probs, lengths, self.confidence, xp=np)
     readings = []
     for row, length in enumerate(np.asarray(lengths)):

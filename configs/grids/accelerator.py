@@ -5,12 +5,15 @@ accelerator-sized grid (DTRB trained each of its combinations on 300k steps of 1
       --benchmark ../shared/data/iiit5k_test ../shared/data/words_dev ../shared/data/lines_dev
 """
 
+import pathlib
+
+from flax_ocr.experiments import load_python
+
 
 def get_grid():
-  return {
-      "base": "configs/crnn_lite_real.py",
-      "budget": 1_000_000,
-      "axes": {"model.backbone": ["vgg", "lite", "resnet", "mobilenetv3"],
-               "model.sequence": ["bilstm", "gru", "attention", "none"]},
-      "overrides": {"init_from": "", "train.learning_rate": 1e-3, "train.batch_size": 256},
-  }
+  grid = load_python(pathlib.Path(__file__).with_name("cpu_small.py")).get_grid()  # the same base and data, every combination, a larger budget
+  del grid["only"]
+  grid["budget"] = 1_000_000
+  grid["axes"]["model.backbone"] = ["vgg", "lite", "resnet", "mobilenetv3"]
+  grid["overrides"] = {"init_from": "", "train.learning_rate": 1e-3, "train.batch_size": 256}
+  return grid

@@ -4,8 +4,9 @@ grid trained with the same data, schedule and sample budget, then measured the s
   python -m flax_ocr.experiments --grid configs/grids/cpu_small.py --budget 40000 \
       --out runs/grid_cpu --benchmark ../shared/data/iiit5k_test ../shared/data/words_dev
 
-A grid file's `get_grid()` names a base config, the axes (config fields and their values)
-and any overrides. The runs go one after another into OUT/runs/NAME (a finished run is not
+A grid file's `get_grid()` names a base config, the axes (config fields and their values),
+any overrides, and optionally `extra` runs: {name: {config field: value}} beside the grid
+(e.g. one combination in bfloat16). The runs go one after another into OUT/runs/NAME (a finished run is not
 redone; an interrupted one resumes); all share OUT/data, so they see the same data. OUT gets
 results.json, results.md (parameters, GFLOPs per line, training samples/s, ms per line at
 batch 1 and batched, alphanumeric accuracy per set and their size-weighted average) and
@@ -44,14 +45,14 @@ def load_python(path: str | pathlib.Path):
 
 def combinations(grid) -> list[tuple[str, dict]]:
   """(run name, {config field: value}) for every combination of the grid's axes (or those
-  its `only` list names)."""
+  its `only` list names), then the grid's `extra` runs."""
   fields = list(grid["axes"])
   runs = []
   for values in itertools.product(*(grid["axes"][f] for f in fields)):
     name = "-".join(str(v) for v in values)
     if name in grid.get("only", [name]):
       runs.append((name, dict(zip(fields, values))))
-  return runs
+  return runs + list(grid.get("extra", {}).items())
 
 
 def run_config(grid, settings: dict, budget: int, out: pathlib.Path):

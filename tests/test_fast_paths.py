@@ -82,7 +82,8 @@ def model_of(backbone, sequence):
 
 
 @pytest.mark.parametrize("backbone,sequence", [("lite", "none"), ("lite", "attention"),
-                                               ("resnet", "none"), ("mobilenetv3", "none")])
+                                               ("resnet", "none"), ("mobilenetv3", "none"),
+                                               ("pplcnetv4", "svtr")])
 def test_counted_flops_match_xla_on_models_without_scan(backbone, sequence):
   model = model_of(backbone, sequence)
   ours = forward_flops(model, 32, 128)
@@ -90,8 +91,9 @@ def test_counted_flops_match_xla_on_models_without_scan(backbone, sequence):
   lowered = jax.jit(lambda s, x: nnx.merge(graphdef, s)(x)).lower(state, jnp.zeros((1, 32, 128)))
   assert lowered.out_info.shape == (1, 32, 96)  # every backbone: one frame per 4 columns
   compiled = lowered.compile()
-  # XLA leaves out the multiply-adds on the zero padding of 3x3 convs (5-15% here)
-  assert 0.8 * ours <= compiled.cost_analysis()["flops"] <= 1.02 * ours
+  # XLA leaves out the multiply-adds on the zero padding of 3x3 convs (5-15% here), and
+  # counts cheap elementwise ops again where it copies them into several fusions (pplcnetv4: +5%)
+  assert 0.8 * ours <= compiled.cost_analysis()["flops"] <= 1.06 * ours
 
 
 @pytest.mark.parametrize("sequence,gates", [("bilstm", 4), ("gru", 3)])

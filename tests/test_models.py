@@ -68,10 +68,11 @@ def test_stages_are_chosen_by_name():
     build_model(config, 10)
 
 
-@pytest.mark.parametrize("sequence", ["bilstm", "gru", "attention"])
+@pytest.mark.parametrize("sequence", ["bilstm", "gru", "attention", "svtr"])
 def test_sequence_models_ignore_padding_frames(sequence):
   """What lies past a line's last real frame does not change what its real frames read."""
   model = SEQUENCE_MODELS[sequence](16, hidden=8, rngs=nnx.Rngs(0))
+  model.eval()
   rng = np.random.default_rng(0)
   features = rng.normal(size=(2, 12, 16)).astype(np.float32)
   junk = features.copy()

@@ -57,6 +57,18 @@ def test_lmdb_written_from_a_label_file_reads_back_the_same_images_and_labels(tm
     LmdbSource(tmp_path / "lmdb", CHARSET)
 
 
+def test_lmdb_scan_is_cached_per_dictionary(tmp_path, monkeypatch):
+  labels = write_words(tmp_path / "words", ["Hello", "world", "café"])
+  write_lmdb(labels, tmp_path / "lmdb")
+  first = LmdbSource(tmp_path / "lmdb", CHARSET, skip_unknown_chars=True, cache_dir=tmp_path)
+  monkeypatch.setattr(LmdbSource, "_scan", lambda *a: pytest.fail("scanned again"))
+  again = LmdbSource(tmp_path / "lmdb", CHARSET, skip_unknown_chars=True, cache_dir=tmp_path)
+  assert again.skipped == first.skipped == 1
+  assert np.array_equal(again.sizes(), first.sizes()) and again[1]["label"] == b"world"
+  with pytest.raises(pytest.fail.Exception, match="scanned again"):  # another dictionary
+    LmdbSource(tmp_path / "lmdb", Charset(("a", "b")), cache_dir=tmp_path)
+
+
 def write_raw_lmdb(folder, items):
   env = lmdb.open(str(folder), map_size=1 << 24)
   with env.begin(write=True) as txn:

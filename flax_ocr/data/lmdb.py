@@ -60,8 +60,10 @@ class LmdbSource:
   `label`, `height`, `width`, `source`), so the loader reads both alike.
 
   Labels with characters outside `charset` raise (naming folder and record) unless
-  `skip_unknown_chars`, which leaves them out. Image sizes (for width buckets) are read from
-  the image headers once and cached in `cache_dir`.
+  `skip_unknown_chars`, which leaves them out. One pass over the records checks the labels and
+  reads the image sizes (for width buckets) from the image headers; its result (the records
+  kept and their sizes, not the labels) is cached in `cache_dir`, so opening MJSynth's 9M
+  records again costs one file read, and labels are read from the LMDB when a record is.
   """
 
   def __init__(self, folder, charset: Charset | None = None, skip_unknown_chars: bool = False,
@@ -72,26 +74,49 @@ class LmdbSource:
     self.env = _open_readonly(str(self.folder.resolve()))
     with self.env.begin() as txn:
       count = txn.get(NUM_SAMPLES)
-      if count is None:
-        raise LmdbError(f"{self.folder}: no 'num-samples' key; not a DTRB-style LMDB data set")
-      try:
-        count = int(count)
-      except ValueError:
-        raise LmdbError(f"{self.folder}: 'num-samples' is {count[:20]!r}, not a number") from None
-      labels = [txn.get(label_key(i)) for i in range(count)]
-    self.indices, skipped = [], 0
-    for i, label in enumerate(labels):
-      problem = self._label_problem(label, charset)
-      if problem and not skip_unknown_chars:
-        raise LmdbError(f"{self.folder}:{i + 1}: {problem}")
-      if problem:
-        log.warning("skipped %s:%d: %s", self.folder, i + 1, problem)
-        skipped += 1
-      else:
-        self.indices.append(i)
-    self.labels = [labels[i] for i in self.indices]
-    self.skipped = skipped
-    self._sizes = self._read_sizes(cache_dir)
+    if count is None:
+      raise LmdbError(f"{self.folder}: no 'num-samples' key; not a DTRB-style LMDB data set")
+    try:
+      count = int(count)
+    except ValueError:
+      raise LmdbError(f"{self.folder}: 'num-samples' is {count[:20]!r}, not a number") from None
+    cache = self._cache_file(cache_dir, count, charset, skip_unknown_chars)
+    if cache is not None and cache.is_file():
+      with np.load(cache, allow_pickle=False) as saved:
+        self.indices, self._sizes = saved["indices"], saved["sizes"]
+        self.skipped = int(saved["skipped"])
+      return
+    self.indices, self._sizes, self.skipped = self._scan(count, charset, skip_unknown_chars)
+    if cache is not None:
+      cache.parent.mkdir(parents=True, exist_ok=True)
+      tmp = cache.with_suffix(".tmp.npz")
+      np.savez(tmp, indices=self.indices, sizes=self._sizes, skipped=self.skipped)
+      tmp.replace(cache)
+
+  def _cache_file(self, cache_dir, count, charset, skip_unknown_chars) -> pathlib.Path | None:
+    if cache_dir is None:
+      return None
+    stat = (self.folder / "data.mdb").stat()
+    chars = "".join(charset.chars) if charset is not None else ""
+    key = (f"{self.folder.absolute()}:{stat.st_size}:{stat.st_mtime_ns}:{count}:{chars}:"
+           f"{skip_unknown_chars}")
+    return pathlib.Path(cache_dir) / f"lmdb_{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
+
+  def _scan(self, count, charset, skip_unknown_chars):
+    """(kept record indices, their (height, width), labels skipped) in one pass."""
+    indices, sizes, skipped = [], [], 0
+    with self.env.begin() as txn:
+      for i in range(count):
+        problem = self._label_problem(txn.get(label_key(i)), charset)
+        if problem and not skip_unknown_chars:
+          raise LmdbError(f"{self.folder}:{i + 1}: {problem}")
+        if problem:
+          log.warning("skipped %s:%d: %s", self.folder, i + 1, problem)
+          skipped += 1
+          continue
+        indices.append(i)
+        sizes.append(image_size(txn.get(image_key(i)) or b""))
+    return (np.array(indices, np.int64), np.array(sizes, np.int32).reshape(-1, 2), skipped)
 
   @staticmethod
   def _label_problem(label: bytes | None, charset: Charset | None) -> str | None:
@@ -107,24 +132,6 @@ class LmdbSource:
       return f"label has characters not in the dictionary: {charset.unknown(text)!r}"
     return None
 
-  def _read_sizes(self, cache_dir) -> np.ndarray:
-    cache = None
-    if cache_dir is not None:
-      stat = (self.folder / "data.mdb").stat()
-      key = f"{self.folder.absolute()}:{stat.st_size}:{stat.st_mtime_ns}:{len(self.indices)}"
-      cache = pathlib.Path(cache_dir) / f"lmdb_sizes_{hashlib.sha1(key.encode()).hexdigest()[:12]}.npy"
-      if cache.is_file():
-        return np.load(cache, allow_pickle=False)
-    with self.env.begin() as txn:
-      sizes = np.array([image_size(txn.get(image_key(i)) or b"") for i in self.indices],
-                       np.int32).reshape(-1, 2)
-    if cache is not None:
-      cache.parent.mkdir(parents=True, exist_ok=True)
-      tmp = cache.with_suffix(".tmp.npy")
-      np.save(tmp, sizes)
-      tmp.replace(cache)
-    return sizes
-
   def sizes(self) -> np.ndarray:
     """[n, 2] (height, width) of every record; (0, 0) where the header is unreadable."""
     return self._sizes
@@ -133,11 +140,12 @@ class LmdbSource:
     return len(self.indices)
 
   def __getitem__(self, position: int) -> dict:
-    index = self.indices[position]
+    index = int(self.indices[position])
     with self.env.begin() as txn:
       data = txn.get(image_key(index)) or b""
+      label = txn.get(label_key(index))
     height, width = self._sizes[position]
-    return {"image": data, "label": self.labels[position], "height": height, "width": width,
+    return {"image": data, "label": label, "height": height, "width": width,
             "source": f"{self.folder}:{index + 1}".encode()}
 
 

@@ -5,6 +5,9 @@ A stem brings the image to stride 4; then blocks, each a token mixer (depthwise 
 optionally a squeeze-excite) and a channel mixer (1x1 conv to twice the input width, exact
 GELU, 1x1 conv), with a residual when the block keeps its shape. Blocks that stride or change
 width open a stage. Read off PaddleOCR's released ONNX graphs.
+
+`norm=True` gives the training form instead: every conv unbiased and followed by a batch norm
+(as before re-parameterisation), for training one from scratch (rec/backbones.py).
 """
 
 from __future__ import annotations
@@ -40,12 +43,14 @@ class HGStem(nnx.Module):
   """PPHGNetV2's stem: 3x3/2 conv, then a 2x2 conv pair beside a 2x2 max pool (both padded
   after, ONNX's SAME_UPPER), concatenated, a 3x3/2 conv and a 1x1 conv; ReLU throughout."""
 
-  def __init__(self, mid: int, out: int, *, rngs: nnx.Rngs):
-    self.stem1 = ConvNormAct(3, mid, 3, stride=2, act="relu", rngs=rngs)
-    self.stem2a = ConvNormAct(mid, mid // 2, 2, padding="same_upper", act="relu", rngs=rngs)
-    self.stem2b = ConvNormAct(mid // 2, mid, 2, padding="same_upper", act="relu", rngs=rngs)
-    self.stem3 = ConvNormAct(2 * mid, mid, 3, stride=2, act="relu", rngs=rngs)
-    self.stem4 = ConvNormAct(mid, out, 1, act="relu", rngs=rngs)
+  def __init__(self, mid: int, out: int, *, in_channels: int = 3, norm: bool = False,
+               rngs: nnx.Rngs):
+    conv = dict(bias=not norm, norm=norm, act="relu", rngs=rngs)
+    self.stem1 = ConvNormAct(in_channels, mid, 3, stride=2, **conv)
+    self.stem2a = ConvNormAct(mid, mid // 2, 2, padding="same_upper", **conv)
+    self.stem2b = ConvNormAct(mid // 2, mid, 2, padding="same_upper", **conv)
+    self.stem3 = ConvNormAct(2 * mid, mid, 3, stride=2, **conv)
+    self.stem4 = ConvNormAct(mid, out, 1, **conv)
 
   def __call__(self, x):
     x = self.stem1(x)
@@ -56,8 +61,10 @@ class HGStem(nnx.Module):
 class ConvStem(nnx.Module):
   """The tiny recognizer's stem: 3x3/2 conv + BN + GELU, 3x3/2 conv + BN."""
 
-  def __init__(self, mid: int, out: int, *, rngs: nnx.Rngs):
-    self.conv1 = ConvNormAct(3, mid, 3, stride=2, bias=False, norm=True, act="gelu", rngs=rngs)
+  def __init__(self, mid: int, out: int, *, in_channels: int = 3, norm: bool = True,
+               rngs: nnx.Rngs):
+    del norm  # batch norms in either form
+    self.conv1 = ConvNormAct(in_channels, mid, 3, stride=2, bias=False, norm=True, act="gelu", rngs=rngs)
     self.conv2 = ConvNormAct(mid, out, 3, stride=2, bias=False, norm=True, rngs=rngs)
 
   def __call__(self, x):
@@ -69,11 +76,12 @@ STEMS = {"hg": HGStem, "conv": ConvStem}
 
 class LCNetV4Block(nnx.Module):
 
-  def __init__(self, cin: int, block: Block, *, rngs: nnx.Rngs):
-    self.token = ConvNormAct(cin, cin, 3, stride=block.stride, groups=cin, rngs=rngs)
+  def __init__(self, cin: int, block: Block, *, norm: bool = False, rngs: nnx.Rngs):
+    conv = dict(bias=not norm, norm=norm, rngs=rngs)
+    self.token = ConvNormAct(cin, cin, 3, stride=block.stride, groups=cin, **conv)
     self.se = SqueezeExcite(cin, slope=1 / 6, rngs=rngs) if block.se else None
-    self.expand = ConvNormAct(cin, 2 * cin, act="gelu", rngs=rngs)
-    self.project = ConvNormAct(2 * cin, block.out, rngs=rngs)
+    self.expand = ConvNormAct(cin, 2 * cin, act="gelu", **conv)
+    self.project = ConvNormAct(2 * cin, block.out, **conv)
     self.residual = block.stride == (1, 1) and cin == block.out
 
   def __call__(self, x):
@@ -89,11 +97,11 @@ class PPLCNetV4(nnx.Module):
   that strides, and at the end)."""
 
   def __init__(self, stem: str, stem_widths: tuple[int, int], spec: tuple[Block, ...], *,
-               rngs: nnx.Rngs):
-    self.stem = STEMS[stem](*stem_widths, rngs=rngs)
+               in_channels: int = 3, norm: bool = False, rngs: nnx.Rngs):
+    self.stem = STEMS[stem](*stem_widths, in_channels=in_channels, norm=norm, rngs=rngs)
     layers, cin = [], stem_widths[1]
     for block in spec:
-      layers.append(LCNetV4Block(cin, block, rngs=rngs))
+      layers.append(LCNetV4Block(cin, block, norm=norm, rngs=rngs))
       cin = block.out
     self.blocks = nnx.List(layers)
     self.stage_ends = tuple(i for i, b in enumerate(spec)

@@ -1,6 +1,7 @@
 """Conv stacks that turn a [B, H, W, 1] line image into a [B, W/4, C] feature sequence:
 the CRNN paper's VGG stack (`vgg`) and its half-width version (`lite`), DTRB's ResNet
-(`resnet`, scaled) and PP-OCR's mobile MobileNetV3 (`mobilenetv3`)."""
+(`resnet`, scaled), PP-OCR's mobile MobileNetV3 (`mobilenetv3`) and PP-OCRv6's PPLCNetV4
+(`pplcnetv4`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import jax.numpy as jnp
 from flax_ocr.nn.conv import conv_matmul_grad
 from flax_ocr.nn.layers import BATCH_AXIS, max_pool
 from flax_ocr.nn.mobilenetv3 import MobileNetV3
+from flax_ocr.nn.pplcnetv4 import PPLCNetV4, blocks
 
 # How conv kernel gradients are computed: the same results, different speed (nn/conv.py).
 CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated}
@@ -189,4 +191,33 @@ def mobilenetv3(height: int, **kwargs) -> MobileNetV3Stack:
   return MobileNetV3Stack(height, **kwargs)
 
 
-BACKBONES = {"vgg": vgg, "lite": lite, "resnet": resnet, "mobilenetv3": mobilenetv3}
+# PP-OCRv6 tiny's recognizer stages, whose height-only strides leave the stem's width / 4.
+PPLCNETV4_TINY = blocks(
+    (48, 1, True), (48, 1, False),
+    (96, (2, 1), False), (96, 1, True), (96, 1, False),
+    (160, (2, 1), False), (160, 1, True), (160, 1, False), (160, 1, False))
+
+
+class PPLCNetV4Stack(nnx.Module):
+  """PP-OCRv6 tiny's recognizer backbone in its training form (batch norms) on grey lines:
+  the conv stem to height and width / 4, blocks to height / 16, the rest of the height
+  averaged away (PP-OCRv6 also pools the width, to 8 columns a frame; here 4 make one)."""
+
+  def __init__(self, height: int, *, conv_impl: str = "matmul_grad", rngs: nnx.Rngs,
+               dtype=None):
+    del conv_impl, dtype  # its own layers (nn/layers.py): XLA convs, float32
+    if height % 16:
+      raise ValueError(f"image height must be a multiple of 16, got {height}")
+    self.net = PPLCNetV4("conv", (24, 48), PPLCNETV4_TINY, in_channels=1, norm=True, rngs=rngs)
+    self.out_channels = self.net.out_channels[-1]
+
+  def __call__(self, x):
+    return self.net(x)[-1].mean(axis=1)
+
+
+def pplcnetv4(height: int, **kwargs) -> PPLCNetV4Stack:
+  return PPLCNetV4Stack(height, **kwargs)
+
+
+BACKBONES = {"vgg": vgg, "lite": lite, "resnet": resnet, "mobilenetv3": mobilenetv3,
+             "pplcnetv4": pplcnetv4}

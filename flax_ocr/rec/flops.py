@@ -17,8 +17,9 @@ import jax.numpy as jnp
 from flax import nnx
 
 ELEMENTWISE = {"add", "sub", "mul", "div", "max", "min", "neg", "exp", "log", "tanh",
-               "logistic", "rsqrt", "sqrt", "pow", "integer_pow", "erf", "abs", "select_n",
-               "square"}
+               "logistic", "rsqrt", "sqrt", "pow", "integer_pow", "abs", "select_n", "square"}
+# XLA evaluates these (exact GELU's) as polynomials of this many flops per element
+POLYNOMIAL_FLOPS = {"erf": 64, "erfc": 60}
 REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "argmax", "reduce_precision"}
 
 
@@ -53,6 +54,8 @@ def jaxpr_flops(jaxpr) -> int:
       total += max(jaxpr_flops(branch.jaxpr) for branch in eqn.params["branches"])
     elif name in ELEMENTWISE:
       total += _size(eqn.outvars[0])
+    elif name in POLYNOMIAL_FLOPS:
+      total += POLYNOMIAL_FLOPS[name] * _size(eqn.outvars[0])
     elif name in REDUCTIONS:
       total += _size(eqn.invars[0])
     else:

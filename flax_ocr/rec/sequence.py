@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flax import nnx
+import jax
 import jax.numpy as jnp
+
+from flax_ocr.nn.layers import ConvNormAct, LayerNorm, Linear
 
 
 class BiLSTM(nnx.Module):
@@ -50,6 +53,13 @@ def sinusoids(length: int, dim: int):
   return jnp.concatenate([jnp.sin(position * rate), jnp.cos(position * rate)], -1)[:, :dim]
 
 
+def real_frames(x, frame_lengths):
+  """[B, T] True on each line's real frames (every frame when frame_lengths is None)."""
+  frames = x.shape[1]
+  lengths = jnp.full((x.shape[0],), frames) if frame_lengths is None else frame_lengths
+  return jnp.arange(frames)[None, :] < lengths[:, None]
+
+
 class EncoderBlock(nnx.Module):
   """Pre-norm transformer block: self-attention over the frames, then a 2x-wide MLP."""
 
@@ -78,14 +88,87 @@ class AttentionEncoder(nnx.Module):
     self.out_features = in_features
 
   def __call__(self, x, frame_lengths=None):
-    frames = x.shape[1]
-    x = x + sinusoids(frames, x.shape[-1]).astype(x.dtype)
-    lengths = (jnp.full((x.shape[0],), frames) if frame_lengths is None else frame_lengths)
-    real = jnp.arange(frames)[None, :] < lengths[:, None]
+    real = real_frames(x, frame_lengths)
+    x = x + sinusoids(x.shape[1], x.shape[-1]).astype(x.dtype)
     mask = real[:, None, None, :]  # [B, heads, query, key]: every query sees the real frames
     for block in self.blocks:
       x = block(x, mask)
     return self.norm(x)
+
+
+class Attention(nnx.Module):
+  """Multi-head self-attention in PaddleOCR's layout (one Dense makes q, k and v)."""
+
+  def __init__(self, dim: int, heads: int, *, rngs: nnx.Rngs):
+    self.qkv = Linear(dim, 3 * dim, rngs=rngs)
+    self.proj = Linear(dim, dim, rngs=rngs)
+    self.heads = heads
+
+  def __call__(self, x, mask=None):
+    b, t, d = x.shape
+    qkv = self.qkv(x).reshape(b, t, 3, self.heads, d // self.heads)
+    q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+    logits = jnp.einsum("bqhd,bkhd->bhqk", q * (d // self.heads) ** -0.5, k)
+    if mask is not None:
+      logits = jnp.where(mask, logits, jnp.finfo(logits.dtype).min)
+    weights = jax.nn.softmax(logits)
+    return self.proj(jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(b, t, d))
+
+
+class TransformerBlock(nnx.Module):
+  """Pre-norm attention and SiLU MLP, each with a residual."""
+
+  def __init__(self, dim: int, heads: int, mlp_ratio: int, *, rngs: nnx.Rngs):
+    self.norm1 = LayerNorm(dim, epsilon=1e-5, rngs=rngs)
+    self.attn = Attention(dim, heads, rngs=rngs)
+    self.norm2 = LayerNorm(dim, epsilon=1e-5, rngs=rngs)
+    self.fc1 = Linear(dim, mlp_ratio * dim, rngs=rngs)
+    self.fc2 = Linear(mlp_ratio * dim, dim, rngs=rngs)
+
+  def __call__(self, x, mask=None):
+    x = x + self.attn(self.norm1(x), mask)
+    return x + self.fc2(jax.nn.silu(self.fc1(self.norm2(x))))
+
+
+class SVTRNeck(nnx.Module):
+  """[B, 1, T, C] -> [B, T, dim]: 1x1 convs to `dim`, a 1x7 depthwise conv added to its input,
+  attention blocks over the frames (those `mask` [B, 1, 1, T] allows), a final norm, plus a
+  1x1-conv shortcut of the input."""
+
+  def __init__(self, cin: int, dim: int = 120, depth: int = 2, heads: int = 8,
+               mlp_ratio: int = 2, *, rngs: nnx.Rngs):
+    conv = dict(bias=False, norm=True, act="silu", rngs=rngs)
+    self.shortcut = ConvNormAct(cin, dim, **conv)
+    self.conv_in = ConvNormAct(cin, dim, **conv)
+    self.local = ConvNormAct(dim, dim, (1, 7), groups=dim, **conv)
+    self.blocks = nnx.List([TransformerBlock(dim, heads, mlp_ratio, rngs=rngs)
+                            for _ in range(depth)])
+    self.norm = LayerNorm(dim, epsilon=1e-6, rngs=rngs)
+    self.out_features = dim
+
+  def __call__(self, x, mask=None):
+    shortcut = self.shortcut(x)
+    x = self.conv_in(x)
+    x = (x + self.local(x))[:, 0]
+    for block in self.blocks:
+      x = block(x, mask)
+    return self.norm(x) + shortcut[:, 0]
+
+
+class LightSVTR(nnx.Module):
+  """PP-OCRv6 small's light SVTR neck (SVTRNeck) as a sequence model of width `hidden`: padding
+  frames are zeroed before its local conv and masked out of its attention. float32 layers."""
+
+  def __init__(self, in_features: int, hidden: int = 256, *, rngs: nnx.Rngs, dtype=None,
+               **unused):
+    del dtype, unused
+    self.neck = SVTRNeck(in_features, dim=hidden, rngs=rngs)
+    self.out_features = hidden
+
+  def __call__(self, x, frame_lengths=None):
+    real = real_frames(x, frame_lengths)
+    x = jnp.where(real[..., None], x, 0.0)
+    return self.neck(x[:, None], mask=real[:, None, None, :])
 
 
 class NoSequenceModel(nnx.Module):
@@ -100,4 +183,4 @@ class NoSequenceModel(nnx.Module):
 
 
 SEQUENCE_MODELS = {"bilstm": BiLSTM, "gru": BiGRU, "attention": AttentionEncoder,
-                   "none": NoSequenceModel}
+                   "svtr": LightSVTR, "none": NoSequenceModel}

@@ -6,10 +6,15 @@ XLA's `cost_analysis()` counts a scan body once, not once per frame, so it under
 recurrent models by the number of frames; on models without a scan the two counts agree
 within a few percent (tests/test_fast_paths.py; XLA skips the zero padding of convolutions,
 which is counted here).
+
+  python -m flax_ocr.rec.flops [--height 32 --width 128 --hidden 128]
+
+prints parameters and GFLOPs per line of every backbone under every sequence model.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import jax
@@ -75,3 +80,35 @@ def forward_flops(model, height: int, width: int) -> int:
 def training_flops(model, height: int, width: int) -> int:
   """Forward + backward FLOPs of one training sample (backward ~ twice the forward)."""
   return 3 * forward_flops(model, height, width)
+
+
+def combinations_table(height: int, width: int, hidden: int, num_classes: int = 96) -> str:
+  """Markdown: a row per backbone, a column per sequence model, "parameters / GFLOPs"."""
+  from flax_ocr.rec.backbones import BACKBONES  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.crnn import CRNN  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.sequence import SEQUENCE_MODELS  # pylint: disable=import-outside-toplevel
+  lines = [f"Parameters / GFLOPs per {height} x {width} line ({num_classes} classes, hidden "
+           f"{hidden}).", "", "| backbone | " + " | ".join(SEQUENCE_MODELS) + " |",
+           "|---|" + "---|" * len(SEQUENCE_MODELS)]
+  for backbone in BACKBONES:
+    cells = []
+    for sequence in SEQUENCE_MODELS:
+      model = CRNN(backbone=backbone, sequence=sequence, num_classes=num_classes, height=height,
+                   hidden=hidden, rngs=nnx.Rngs(0))
+      parameters = sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
+      cells.append(f"{parameters / 1e6:.2f}M / {forward_flops(model, height, width) / 1e9:.3f}")
+    lines.append(f"| `{backbone}` | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description="Parameters and FLOPs of every recognizer.")
+  parser.add_argument("--height", type=int, default=32)
+  parser.add_argument("--width", type=int, default=128)
+  parser.add_argument("--hidden", type=int, default=128)
+  args = parser.parse_args(argv)
+  print(combinations_table(args.height, args.width, args.hidden))
+
+
+if __name__ == "__main__":
+  main()

@@ -112,20 +112,35 @@ def inference_ms(recognizer, batch: int, repeats: int = 20) -> float:
   return 1000 * float(np.median(times)) / batch
 
 
-def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, speed: float) -> dict:
+def speeds(config, workdir: pathlib.Path) -> dict:
+  """Training samples/s of a fresh model of the run's config, and ms per line of its trained
+  model at batch 1 (median of 200 calls) and batch 64, all warm."""
+  from flax_ocr.architectures import build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.checkpoint import load_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
+  charset = Charset.from_file(config.dictionary, config.use_space)
+  speed = train_speed(config, build_model(config, charset.num_classes, seed=config.seed))
+  model, charset, model_config = load_model(workdir)
+  recognizer = TextRecognizer(model=model, charset=charset, config=model_config)
+  return {"train_samples_per_s": speed,
+          "ms_per_line_batch1": inference_ms(recognizer, 1, repeats=200),
+          "ms_per_line_batched": inference_ms(recognizer, 64, repeats=10)}
+
+
+def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config) -> dict:
   """Size, cost, speed and accuracy of a finished run's model."""
   from flax_ocr.checkpoint import load_model  # pylint: disable=import-outside-toplevel
   from flax_ocr.evaluate import evaluate, folder_samples  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.flops import forward_flops  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
-  model, charset, config = load_model(workdir)
-  recognizer = TextRecognizer(model=model, charset=charset, config=config)
+  model, charset, model_config = load_model(workdir)
+  recognizer = TextRecognizer(model=model, charset=charset, config=model_config)
   result = {"name": name, "settings": settings,
             "parameters": int(sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))),
-            "gflops_per_line": forward_flops(model, config.model.height, MEASURE_WIDTH) / 1e9,
-            "train_samples_per_s": speed,
-            "ms_per_line_batch1": inference_ms(recognizer, 1),
-            "ms_per_line_batched": inference_ms(recognizer, 64, repeats=5), "sets": {}}
+            "gflops_per_line": forward_flops(model, model_config.model.height,
+                                             MEASURE_WIDTH) / 1e9,
+            **speeds(config, workdir), "sets": {}}
   for folder in benchmarks:
     problems: list = []
     metrics, _ = evaluate(recognizer, folder_samples(folder, problems))
@@ -174,26 +189,30 @@ def plot(results: list[dict], path: pathlib.Path):
   plt.close(figure)
 
 
-def run_grid(grid, budget: int, out, benchmarks) -> list[dict]:
+def run_grid(grid, budget: int, out, benchmarks, remeasure: bool = False) -> list[dict]:
+  """Trains and measures every run not finished before; `remeasure` times the finished ones
+  again (accuracy kept), so that every speed in the table comes from one quiet sitting."""
   from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
-  from flax_ocr.architectures import build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
   out = pathlib.Path(out).absolute()
   results = []
   runs = combinations(grid)
   for index, (name, settings) in enumerate(runs, 1):
     workdir = out / "runs" / name
     done = workdir / "result.json"
+    config = run_config(grid, settings, budget, out)
     if done.is_file():
-      log.info("[%d/%d] %s: finished before, kept", index, len(runs), name)
-      results.append(json.loads(done.read_text()))
+      result = json.loads(done.read_text())
+      if remeasure:
+        log.info("[%d/%d] %s: timing again", index, len(runs), name)
+        result.update(speeds(config, workdir))
+        done.write_text(json.dumps(result, indent=1))
+      else:
+        log.info("[%d/%d] %s: finished before, kept", index, len(runs), name)
+      results.append(result)
       continue
     log.info("[%d/%d] %s: training on %d samples", index, len(runs), name, budget)
-    config = run_config(grid, settings, budget, out)
     train_and_evaluate(config, workdir)
-    charset = Charset.from_file(config.dictionary, config.use_space)
-    speed = train_speed(config, build_model(config, charset.num_classes, seed=config.seed))
-    result = measure(name, settings, workdir, benchmarks, speed)
+    result = measure(name, settings, workdir, benchmarks, config)
     done.write_text(json.dumps(result, indent=1))
     results.append(result)
   (out / "results.json").write_text(json.dumps({"budget": budget, "runs": results}, indent=1))
@@ -209,12 +228,14 @@ def main(argv=None) -> int:
   parser.add_argument("--out", required=True)
   parser.add_argument("--benchmark", nargs="*", default=(),
                       help="folders (labels.tsv or LMDB) to score every model on")
+  parser.add_argument("--remeasure", action="store_true",
+                      help="time the finished runs again (their accuracy is kept)")
   args = parser.parse_args(argv)
   logging.basicConfig(level=logging.INFO, format="%(message)s")
   try:
     grid = load_python(args.grid).get_grid()
     budget = args.budget or grid["budget"]
-    results = run_grid(grid, budget, args.out, args.benchmark)
+    results = run_grid(grid, budget, args.out, args.benchmark, args.remeasure)
   except (FileNotFoundError, KeyError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1

@@ -44,3 +44,10 @@ def get_grid():
   assert experiments.main(["--grid", str(grid_file), "--out", str(out),
                            "--benchmark", str(bench)]) == 0
   assert (out / "runs" / "gru" / "result.json").stat().st_mtime_ns == before
+  # --remeasure times the finished runs again and keeps what they read
+  kept = json.loads((out / "results.json").read_text())["runs"]
+  assert experiments.main(["--grid", str(grid_file), "--out", str(out), "--remeasure"]) == 0
+  again = json.loads((out / "results.json").read_text())["runs"]
+  assert [r["sets"] for r in again] == [r["sets"] for r in kept]
+  assert all(r["ms_per_line_batch1"] > 0 and r["train_samples_per_s"] > 0 for r in again)
+  assert (out / "runs" / "gru" / "result.json").stat().st_mtime_ns != before

@@ -197,6 +197,8 @@ def run_grid(grid, budget: int, out, benchmarks, remeasure: bool = False) -> lis
   results = []
   runs = combinations(grid)
   for index, (name, settings) in enumerate(runs, 1):
+    jax.clear_caches()  # a run's compiled programs are not needed again; a long grid ran out of
+    # memory for them (LLVM: "Unable to allocate section memory")
     workdir = out / "runs" / name
     done = workdir / "result.json"
     config = run_config(grid, settings, budget, out)

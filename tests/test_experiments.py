@@ -9,6 +9,17 @@ from flax_ocr.data.render import LineRenderer, fonts_for
 from tests.conftest import REPO
 
 
+def test_combinations_are_the_axes_product_its_only_list_and_the_extra_runs():
+  grid = {"axes": {"model.backbone": ["lite", "vgg"], "model.sequence": ["none", "gru"]},
+          "only": ["lite-gru", "vgg-none"], "extra": {"lite-gru-bf16": {"model.dtype": "bfloat16"}}}
+  assert experiments.combinations(grid) == [
+      ("lite-gru", {"model.backbone": "lite", "model.sequence": "gru"}),
+      ("vgg-none", {"model.backbone": "vgg", "model.sequence": "none"}),
+      ("lite-gru-bf16", {"model.dtype": "bfloat16"})]
+  del grid["only"]
+  assert len(experiments.combinations(grid)) == 5
+
+
 def test_grid_trains_each_combination_once_and_writes_the_three_files(tmp_path):
   renderer = LineRenderer(fonts_for("train"), seed=4, distortions=False)
   bench = tmp_path / "bench"

@@ -1,10 +1,9 @@
-"""Seven recognizers on a CPU budget: the lite conv stack under four sequence models,
+"""Six recognizers on a CPU budget: the lite conv stack under four sequence models and
 PP-OCR's mobile backbones (MobileNetV3 under the BiLSTM, PP-OCRv6's PPLCNetV4 under its light
-SVTR), and lite-bilstm computing in bfloat16. Trained from scratch on the real-text mix of
-configs/crnn_lite_real.py (rendered words and lines, real_train crops) with the same schedule
-and budget (3,750 steps of 16), about two hours on a 2-core CPU: the start of training, where
-models differ most in how soon they learn. configs/grids/accelerator.py runs every
-combination (resnet too) for 1M samples.
+SVTR). Trained from scratch on the real-text mix of configs/crnn_lite_real.py (rendered words
+and lines, real_train crops) with the same schedule and budget (3,750 steps of 16), about
+two hours on a 2-core CPU: the start of training, where models differ most in how soon they
+learn. configs/grids/accelerator.py runs every combination (resnet too) for 1M samples.
 
   python -m flax_ocr.experiments --grid configs/grids/cpu_small.py --out runs/grid_cpu \
       --benchmark ../shared/data/iiit5k_test ../shared/data/words_dev ../shared/data/lines_dev
@@ -19,8 +18,6 @@ def get_grid():
                "model.sequence": ["bilstm", "gru", "attention", "svtr", "none"]},
       "only": ["lite-bilstm", "lite-gru", "lite-attention", "lite-none", "mobilenetv3-bilstm",
                "pplcnetv4-svtr"],
-      "extra": {"lite-bilstm-bf16": {"model.backbone": "lite", "model.sequence": "bilstm",
-                                     "model.dtype": "bfloat16"}},
       # small batches and a short weight average suit a short run
       "overrides": {"init_from": "", "train.learning_rate": 1e-3, "train.batch_size": 16,
                     "train.ema_decay": 0.99,

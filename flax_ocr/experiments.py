@@ -6,7 +6,8 @@ grid trained with the same data, schedule and sample budget, then measured the s
 
 A grid file's `get_grid()` names a base config, the axes (config fields and their values),
 any overrides, and optionally `extra` runs: {name: {config field: value}} beside the grid
-(e.g. one combination in bfloat16). The runs go one after another into OUT/runs/NAME (a finished run is not
+(e.g. one combination in bfloat16). The runs go one after another into OUT/runs/NAME (a
+finished run is not
 redone; an interrupted one resumes); all share OUT/data, so they see the same data. OUT gets
 results.json, results.md (parameters, GFLOPs per line, training samples/s, ms per line at
 batch 1 and batched, alphanumeric accuracy per set and their size-weighted average) and
@@ -112,17 +113,19 @@ def inference_ms(recognizer, batch: int, repeats: int = 20) -> float:
   return 1000 * float(np.median(times)) / batch
 
 
-def speeds(config, workdir: pathlib.Path) -> dict:
-  """Training samples/s of a fresh model of the run's config, and ms per line of its trained
-  model at batch 1 (median of 200 calls) and batch 64, all warm."""
-  from flax_ocr.architectures import build_model  # pylint: disable=import-outside-toplevel
+def trained_recognizer(workdir: pathlib.Path):
   from flax_ocr.checkpoint import load_model  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
-  charset = Charset.from_file(config.dictionary, config.use_space)
-  speed = train_speed(config, build_model(config, charset.num_classes, seed=config.seed))
   model, charset, model_config = load_model(workdir)
-  recognizer = TextRecognizer(model=model, charset=charset, config=model_config)
+  return TextRecognizer(model=model, charset=charset, config=model_config)
+
+
+def speeds(config, recognizer) -> dict:
+  """Training samples/s of a fresh model of the run's config, and ms per line of its trained
+  recognizer at batch 1 (median of 200 calls) and batch 64, all warm."""
+  from flax_ocr.architectures import build_model  # pylint: disable=import-outside-toplevel
+  speed = train_speed(config, build_model(config, recognizer.charset.num_classes,
+                                          seed=config.seed))
   return {"train_samples_per_s": speed,
           "ms_per_line_batch1": inference_ms(recognizer, 1, repeats=200),
           "ms_per_line_batched": inference_ms(recognizer, 64, repeats=10)}
@@ -130,17 +133,14 @@ def speeds(config, workdir: pathlib.Path) -> dict:
 
 def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config) -> dict:
   """Size, cost, speed and accuracy of a finished run's model."""
-  from flax_ocr.checkpoint import load_model  # pylint: disable=import-outside-toplevel
   from flax_ocr.evaluate import evaluate, folder_samples  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.flops import forward_flops  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
-  model, charset, model_config = load_model(workdir)
-  recognizer = TextRecognizer(model=model, charset=charset, config=model_config)
+  recognizer = trained_recognizer(workdir)
+  model = nnx.merge(recognizer.graphdef, recognizer.state)
   result = {"name": name, "settings": settings,
             "parameters": int(sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))),
-            "gflops_per_line": forward_flops(model, model_config.model.height,
-                                             MEASURE_WIDTH) / 1e9,
-            **speeds(config, workdir), "sets": {}}
+            "gflops_per_line": forward_flops(model, recognizer.height, MEASURE_WIDTH) / 1e9,
+            **speeds(config, recognizer), "sets": {}}
   for folder in benchmarks:
     problems: list = []
     metrics, _ = evaluate(recognizer, folder_samples(folder, problems))
@@ -206,7 +206,7 @@ def run_grid(grid, budget: int, out, benchmarks, remeasure: bool = False) -> lis
       result = json.loads(done.read_text())
       if remeasure:
         log.info("[%d/%d] %s: timing again", index, len(runs), name)
-        result.update(speeds(config, workdir))
+        result.update(speeds(config, trained_recognizer(workdir)))
         done.write_text(json.dumps(result, indent=1))
       else:
         log.info("[%d/%d] %s: finished before, kept", index, len(runs), name)

@@ -3,11 +3,11 @@ torch is importable, PyTorch's (oneDNN, channels_last), on every 3x3 conv of the
 and lite stacks at their shapes for a batch of 32 x 128 lines.
 
   python benchmarks/conv_layers.py [--batch 64] [--stacks vgg lite] [--repeats 5]
-      [--xla_flags "--xla_cpu_experimental_ynn_fusion_type=dot"] [--json]
+      [--xla_flags="--xla_cpu_experimental_ynn_fusion_type=dot"] [--json]
 
 GFLOP/s counted as a direct convolution (2 x B x H x W x 9 x Cin x Cout forward, 3x that for
-forward + both gradients), forward / forward + gradients. --xla_flags is put in XLA_FLAGS
-before JAX starts; the table says which flags were in force.
+forward + both gradients), forward / forward + gradients. --xla_flags are exactly the XLA_FLAGS
+of the run (without it: this CPU's default, flax_ocr/xla_cpu.py); the table says which.
 """
 
 import argparse
@@ -81,8 +81,8 @@ def main():
   parser.add_argument("--xla_flags", default=None, help="XLA_FLAGS for this run")
   parser.add_argument("--json", action="store_true")
   args = parser.parse_args()
-  if args.xla_flags is not None:
-    os.environ["XLA_FLAGS"] = args.xla_flags
+  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  xla_cpu.use_flags(args.xla_flags)
   import jax  # pylint: disable=import-outside-toplevel
   import numpy as np  # pylint: disable=import-outside-toplevel
   from jax import lax  # pylint: disable=import-outside-toplevel

@@ -1,7 +1,7 @@
 """Recognition latency and start-up time of `infer.py`.
 
   python benchmarks/recognize_latency.py [--checkpoint DIR] [--repeats 20] [--json]
-      [--xla_flags "..."]
+      [--xla_flags="..."]
 
 Latency after compilation: ms per call at batch 1 and ms per line at batch 64 (rendered lines of
 about 10 characters, 32 x ~150 px; the default model is the shipped one), and the model's own
@@ -41,9 +41,8 @@ def main():
   parser.add_argument("--json", action="store_true")
   parser.add_argument("--xla_flags", default=None, help="XLA_FLAGS for this run")
   args = parser.parse_args()
-  if args.xla_flags is not None:
-    os.environ["XLA_FLAGS"] = args.xla_flags  # the infer.py start-up runs inherit it too
-  print(f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}", file=sys.stderr)
+  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  print(f"XLA_FLAGS={xla_cpu.use_flags(args.xla_flags)!r}", file=sys.stderr)  # also infer.py's
   from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.text import TextSampler  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel

@@ -2,7 +2,7 @@
 
   python benchmarks/train_throughput.py [--config configs/crnn_lite.py configs/crnn_vgg.py]
       [--modes pmap shard_map] [--batch 64] [--width 128] [--steps 5] [--devices N]
-      [--conv_impl xla] [--xla_flags "..."] [--json] [--profile DIR]
+      [--conv_impl xla] [--xla_flags="..."] [--json] [--profile DIR]
 
 Prints a table (or, with --json, a list of {"config", "params", "flops_per_sample",
 "samples_per_s", "step_ms", "devices", "parallel", "peak_fraction", ...}). FLOPs are counted
@@ -144,19 +144,21 @@ def main():
   parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
   parser.add_argument("--profile", default=None, help="write a jax.profiler trace here")
   parser.add_argument("--xla_flags", default=None,
-                      help="XLA_FLAGS for this run (e.g. XLA's experimental CPU fusions)")
+                      help="exactly the XLA_FLAGS of this run (default: this CPU's choice)")
   args = parser.parse_args()
-  flags = [args.xla_flags or os.environ.get("XLA_FLAGS", "")]
+  sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  flags = [xla_cpu.use_flags(args.xla_flags)]
   if args.devices:
     flags.append(f"--xla_force_host_platform_device_count={args.devices}")
   os.environ["XLA_FLAGS"] = " ".join(f for f in flags if f)
   print(f"XLA_FLAGS={os.environ['XLA_FLAGS']!r}", file=sys.stderr)
-  sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
   import jax  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec import build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec.backbones import resolve_conv_impl  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.flops import training_flops  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.state import TrainState, make_optimizer  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.step import DataParallel  # pylint: disable=import-outside-toplevel
@@ -189,7 +191,8 @@ def main():
           jax.block_until_ready(metrics)  # also keeps fake-device collectives from deadlocking
         step = (time.perf_counter() - start) / args.steps
       rows.append({
-          "config": os.path.basename(path), "conv_impl": config.model.get("conv_impl", "matmul_grad"),
+          "config": os.path.basename(path),
+          "conv_impl": resolve_conv_impl(config.model.get("conv_impl", "auto")),
           "params": sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param))),
           "flops_per_sample": flops, "samples_per_s": global_batch / step,
           "step_ms": 1000 * step, "devices": jax.device_count(), "parallel": mode,

@@ -6,6 +6,10 @@
   TextRecognizer().recognize(["line.png"])  # [(text, confidence)]
 """
 
+from flax_ocr import xla_cpu
+
+xla_cpu.configure()  # before JAX starts its backend, which reads XLA_FLAGS
+
 _PUBLIC = {"OCR": "flax_ocr.pipeline", "TextRecognizer": "flax_ocr.rec.recognizer",
            "TextDetector": "flax_ocr.det.detector", "DirectionPredictor": "flax_ocr.cls.predictor"}
 

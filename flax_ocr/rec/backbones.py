@@ -11,13 +11,24 @@ from flax import nnx
 from jax import lax
 import jax.numpy as jnp
 
+from flax_ocr import xla_cpu
 from flax_ocr.nn.conv import conv_matmul_grad
 from flax_ocr.nn.layers import BATCH_AXIS, max_pool
 from flax_ocr.nn.mobilenetv3 import MobileNetV3
 from flax_ocr.nn.pplcnetv4 import PPLCNetV4, blocks
 
 # How conv kernel gradients are computed: the same results, different speed (nn/conv.py).
+# "auto": XLA's own where its YNNPACK kernels are on (flax_ocr/xla_cpu.py), else ours.
 CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated}
+
+
+def resolve_conv_impl(conv_impl: str) -> str:
+  if conv_impl == "auto":
+    conv_impl = "xla" if xla_cpu.fast_kernels() else "matmul_grad"
+  if conv_impl not in CONV_IMPLS:
+    raise ValueError(f"unknown conv_impl {conv_impl!r}; choose from auto, "
+                     f"{', '.join(sorted(CONV_IMPLS))}")
+  return conv_impl
 
 # One entry per conv: (output channels, batch norm?, pool after it).
 # Pools: "2x2" halves height and width, "2x1" halves only the height, None keeps both.
@@ -38,12 +49,10 @@ class ConvStack(nnx.Module):
   """
 
   def __init__(self, layers, out_channels: int, height: int, *, collapse_norm: bool = False,
-               conv_impl: str = "matmul_grad", rngs: nnx.Rngs, dtype=None):
+               conv_impl: str = "auto", rngs: nnx.Rngs, dtype=None):
     if height % 16:
       raise ValueError(f"image height must be a multiple of 16, got {height}")
-    if conv_impl not in CONV_IMPLS:
-      raise ValueError(f"unknown conv_impl {conv_impl!r}; choose from {sorted(CONV_IMPLS)}")
-    conv_fn = CONV_IMPLS[conv_impl]
+    conv_fn = CONV_IMPLS[resolve_conv_impl(conv_impl)]
     convs, norms, pools = [], [], []
     in_channels = 1
     for channels, batch_norm, pool in layers:
@@ -121,11 +130,11 @@ class ResNetStack(nnx.Module):
   pools are left out and the last two convs replaced by ConvStack's height-collapsing conv,
   so every 4 pixel columns are one frame as for the other backbones."""
 
-  def __init__(self, height: int, scale: float = 0.25, *, conv_impl: str = "matmul_grad",
+  def __init__(self, height: int, scale: float = 0.25, *, conv_impl: str = "auto",
                rngs: nnx.Rngs, dtype=None):
     if height % 16:
       raise ValueError(f"image height must be a multiple of 16, got {height}")
-    conv_fn = CONV_IMPLS[conv_impl]
+    conv_fn = CONV_IMPLS[resolve_conv_impl(conv_impl)]
     conv = functools.partial(nnx.Conv, kernel_size=(3, 3), use_bias=False,
                              conv_general_dilated=conv_fn, dtype=dtype, rngs=rngs)
     norm = functools.partial(nnx.BatchNorm, momentum=0.9, axis_name=BATCH_AXIS, dtype=dtype,
@@ -175,7 +184,7 @@ class MobileNetV3Stack(nnx.Module):
   on grey lines: height / 32, width / 2, then a width-only max pool (so 4 columns make a
   frame); what height is left (lines higher than 32) is max-pooled away."""
 
-  def __init__(self, height: int, scale: float = 0.5, *, conv_impl: str = "matmul_grad",
+  def __init__(self, height: int, scale: float = 0.5, *, conv_impl: str = "auto",
                rngs: nnx.Rngs, dtype=None):
     del conv_impl, dtype  # its own layers (nn/layers.py): XLA convs, float32
     if height % 32:
@@ -203,7 +212,7 @@ class PPLCNetV4Stack(nnx.Module):
   the conv stem to height and width / 4, blocks to height / 16, the rest of the height
   averaged away (PP-OCRv6 also pools the width, to 8 columns a frame; here 4 make one)."""
 
-  def __init__(self, height: int, *, conv_impl: str = "matmul_grad", rngs: nnx.Rngs,
+  def __init__(self, height: int, *, conv_impl: str = "auto", rngs: nnx.Rngs,
                dtype=None):
     del conv_impl, dtype  # its own layers (nn/layers.py): XLA convs, float32
     if height % 16:

@@ -22,7 +22,7 @@ class CRNN(nnx.Module):
   frame_stride = FRAME_STRIDE
 
   def __init__(self, *, backbone: str, sequence: str, num_classes: int, height: int,
-               hidden: int = 256, conv_impl: str = "matmul_grad", rngs: nnx.Rngs,
+               hidden: int = 256, conv_impl: str = "auto", rngs: nnx.Rngs,
                dtype=None):
     if backbone not in BACKBONES:
       raise ValueError(f"unknown backbone {backbone!r}; choose from {sorted(BACKBONES)}")
@@ -44,6 +44,6 @@ def build_model(model_config, num_classes: int, seed: int = 0) -> CRNN:
   return CRNN(backbone=model_config.backbone, sequence=model_config.sequence,
               num_classes=num_classes, height=model_config.height,
               hidden=model_config.get("hidden", 256),
-              conv_impl=model_config.get("conv_impl", "matmul_grad"), rngs=nnx.Rngs(seed),
+              conv_impl=model_config.get("conv_impl", "auto"), rngs=nnx.Rngs(seed),
               dtype=None if model_config.get("dtype", "float32") == "float32"
               else jnp.dtype(model_config.dtype))

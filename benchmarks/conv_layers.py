@@ -1,6 +1,6 @@
-"""Per-layer convolution speed: XLA's conv, our matmul-gradient conv (nn/conv.py) and, when
-torch is importable, PyTorch's (oneDNN, channels_last), on every 3x3 conv of the paper (vgg)
-and lite stacks at their shapes for a batch of 32 x 128 lines.
+"""Per-layer convolution speed: XLA's conv, our matmul-gradient and Winograd convs (nn/conv.py)
+and, when torch is importable, PyTorch's (oneDNN, channels_last), on every 3x3 conv of the
+paper (vgg) and lite stacks at their shapes for a batch of 32 x 128 lines.
 
   python benchmarks/conv_layers.py [--batch 64] [--stacks vgg lite] [--repeats 5]
       [--xla_flags="--xla_cpu_experimental_ynn_fusion_type=dot"] [--json]
@@ -86,13 +86,14 @@ def main():
   import jax  # pylint: disable=import-outside-toplevel
   import numpy as np  # pylint: disable=import-outside-toplevel
   from jax import lax  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn.conv import conv_matmul_grad  # pylint: disable=import-outside-toplevel
+  from flax_ocr.nn.conv import conv_matmul_grad, conv_winograd  # pylint: disable=import-outside-toplevel
   try:
     import torch  # pylint: disable=import-outside-toplevel
     torch.set_num_threads(os.cpu_count())
   except ImportError:
     torch = None
-  impls = {"xla": lax.conv_general_dilated, "matmul_grad": conv_matmul_grad}
+  impls = {"xla": lax.conv_general_dilated, "matmul_grad": conv_matmul_grad,
+           "winograd": conv_winograd}
   rows = []
   rng = np.random.default_rng(0)
   for stack in args.stacks:
@@ -111,7 +112,7 @@ def main():
   if args.json:
     print(json.dumps({"xla_flags": os.environ.get("XLA_FLAGS", ""), "rows": rows}, indent=1))
     return
-  names = [n for n in ("xla", "matmul_grad", "pytorch") if n in rows[0]]
+  names = [n for n in ("xla", "matmul_grad", "winograd", "pytorch") if n in rows[0]]
   print(f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}, batch {args.batch}, GFLOP/s "
         "forward / forward + gradients")
   print(f"| stack | layer | {' | '.join(names)} |")

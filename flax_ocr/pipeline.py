@@ -61,6 +61,15 @@ class OCR:
       self._classifier = DirectionPredictor(self._cls_model)
     return self._classifier
 
+  def warmup(self, image_shapes=()):
+    """Compiles (or loads from the compilation cache) what `ocr` runs: the recognizer at every
+    batch size, the classifier too with use_angle_cls, the detector for images of these
+    (height, width)s. Later calls then never wait for a compilation."""
+    self.recognizer.warmup()
+    if self.use_angle_cls:
+      self.classifier.warmup()
+    self.detector.warmup(image_shapes)
+
   def ocr(self, img, det: bool = True, cls: bool | None = None, rec: bool = True):
     """img: a path, an image array (grey, BGR, BGRA, uint8 or uint16) or a list of them.
 

@@ -3,6 +3,7 @@
 import jax
 import ml_collections
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
@@ -27,8 +28,10 @@ def random_batch(seed, n=8, width=64, max_label=10, classes=20):
 
 
 def run(mode, devices, steps=3):
-  tx = make_optimizer(ml_collections.ConfigDict(dict(
-      learning_rate=1e-3, warmup_steps=2, num_steps=10, grad_clip=5.0, weight_decay=1e-4)))
+  # SGD: the parameters then differ as the gradients do. AdamW's first steps move each weight
+  # by about +-lr whatever its gradient's size, so an entry that is 0 up to rounding lands
+  # 2 x lr apart when the summation order changes (seen with XLA's YNNPACK kernels).
+  tx = optax.sgd(0.05)
   model = CRNN(backbone="lite", sequence="bilstm", num_classes=20, height=32, hidden=32,
                rngs=nnx.Rngs(0))
   graphdef, state = TrainState.create(model, tx)
@@ -49,15 +52,17 @@ def max_difference(a, b):
 def test_pmap_and_shard_map_agree_with_one_device():
   assert jax.device_count() == 4
   reference_losses, reference = run("pmap", jax.devices()[:1])
+  _, start = run("pmap", jax.devices()[:1], steps=0)
+  moved = max_difference(start.params, reference.params)
+  assert moved > 0.01  # agreement is not because nothing happened
   for mode in ("pmap", "shard_map"):
     losses, state = run(mode, jax.devices())
     np.testing.assert_allclose(losses, reference_losses, rtol=1e-5)
-    assert max_difference(state.params, reference.params) < 1e-5
+    # float rounding only: 2e-7 of the movement with XLA's default kernels, 5e-5 with
+    # YNNPACK's (whose gradients are as close to float64 as XLA's: tests/test_xla_cpu.py)
+    assert max_difference(state.params, reference.params) < 5e-4 * moved
     assert max_difference(state.batch_stats, reference.batch_stats) < 1e-5
     assert int(state.step) == 3
-  # the parameters did move: agreement is not because nothing happened
-  _, start = run("pmap", jax.devices()[:1], steps=0)
-  assert max_difference(start.params, reference.params) > 1e-4
 
 
 def test_a_batch_that_cannot_be_split_evenly_is_rejected():

@@ -1,6 +1,7 @@
 """The whole pipeline with the shipped models: OCR().ocr on pages of known text, infer.py."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -168,3 +169,42 @@ def test_evaluate_pages_scores_a_folder(tmp_path, page):
   report = json.loads((tmp_path / "m.json").read_text())
   assert [row["image"] for row in report["pages"]] == ["doc.png"]
   assert report["metrics"]["cer"] <= 0.05
+
+
+def test_no_call_compiles_after_warmup():
+  """Every batch size the binary split makes, at every bucket width, is compiled by warmup()."""
+  from flax_ocr.rec.recognizer import TextRecognizer, _predict  # pylint: disable=import-outside-toplevel
+  recognizer = TextRecognizer(batch_size=4)
+  recognizer.warmup()
+  compiled = _predict._cache_size()  # pylint: disable=protected-access
+  rng = np.random.default_rng(0)
+  for count in (1, 3, 7, 10):
+    lines = [rng.integers(0, 255, (32, int(rng.integers(20, 500))), np.uint8)
+             for _ in range(count)]
+    assert len(recognizer.recognize(lines)) == count
+  assert _predict._cache_size() == compiled  # pylint: disable=protected-access
+
+
+COUNT_COMPILES = """
+import json, sys
+import jax
+counts = {"requests": 0, "hits": 0}
+def listen(event, **kwargs):
+  for key, name in (("requests", "compile_requests_use_cache"), ("hits", "cache_hits")):
+    counts[key] += event == "/jax/compilation_cache/" + name
+jax.monitoring.register_event_listener(listen)
+from flax_ocr import OCR
+lines = OCR(use_angle_cls=True).ocr(sys.argv[1])
+print(json.dumps({"lines": len(lines), **counts}))
+"""
+
+
+def test_a_second_process_loads_every_program_from_the_compilation_cache(tmp_path):
+  env = {**os.environ, "FLAX_OCR_JAX_CACHE": str(tmp_path / "cache")}
+  runs = [json.loads(subprocess.run(
+      [sys.executable, "-c", COUNT_COMPILES, str(REPO / "samples/photo.jpg")], env=env,
+      cwd=REPO, check=True, capture_output=True, text=True, timeout=600).stdout.splitlines()[-1])
+      for _ in range(2)]
+  assert runs[0]["lines"] == runs[1]["lines"] > 0
+  assert runs[0]["requests"] > 0 and runs[0]["hits"] == 0  # the first compiles everything
+  assert runs[1]["hits"] == runs[1]["requests"] == runs[0]["requests"]

@@ -11,7 +11,7 @@ from flax import nnx
 
 from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.preprocess import line_options, prepare_line
-from flax_ocr.rec.recognizer import batch_sizes
+from flax_ocr.rec.recognizer import batch_sizes, call_sizes
 
 ANGLES = (0, 180)
 
@@ -35,6 +35,12 @@ class DirectionPredictor:
     self.height = config["model"].get("height", INPUT_HEIGHT)
     self.width = config["model"].get("width", INPUT_WIDTH)
     self.channels, self.interpolation = line_options(config)
+
+  def warmup(self):
+    """Compiles (or loads from the compilation cache) every batch size `classify` uses."""
+    for size in call_sizes(self.batch_size):
+      shape = (size, self.height, self.width) + ((3,) if self.channels == 3 else ())
+      jax.block_until_ready(_probabilities(self.graphdef, self.state, np.zeros(shape, np.float32)))
 
   def classify(self, crops) -> list[tuple[int, float]]:
     """[(angle: 0 or 180, confidence)] for line images (grey or BGR arrays)."""

@@ -75,6 +75,12 @@ class TextDetector:
     self.resize = resize or ResizeConfig(**{k: tuple(v) if isinstance(v, list) else v
                                             for k, v in config.get("preprocess", {}).items()})
 
+  def warmup(self, image_shapes=()):
+    """Compiles (or loads from the compilation cache) the detector for images of these
+    (height, width)s; it compiles once per padded input size."""
+    for height, width in image_shapes:
+      self.probability(np.zeros((height, width, 3), np.uint8))
+
   def probability(self, image: np.ndarray):
     """(text probability map of the resized image, (scale_x, scale_y))."""
     batch, (scale_x, scale_y) = detection_input(image, self.resize)

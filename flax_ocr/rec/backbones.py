@@ -12,14 +12,15 @@ from jax import lax
 import jax.numpy as jnp
 
 from flax_ocr import xla_cpu
-from flax_ocr.nn.conv import conv_matmul_grad
+from flax_ocr.nn.conv import conv_matmul_grad, conv_winograd
 from flax_ocr.nn.layers import BATCH_AXIS, max_pool
 from flax_ocr.nn.mobilenetv3 import MobileNetV3
 from flax_ocr.nn.pplcnetv4 import PPLCNetV4, blocks
 
-# How conv kernel gradients are computed: the same results, different speed (nn/conv.py).
+# How convs and their gradients are computed: the same results, different speed (nn/conv.py).
 # "auto": XLA's own where its YNNPACK kernels are on (flax_ocr/xla_cpu.py), else ours.
-CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated}
+CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated,
+              "winograd": conv_winograd}
 
 
 def resolve_conv_impl(conv_impl: str) -> str:

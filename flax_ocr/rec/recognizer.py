@@ -59,6 +59,12 @@ def batch_sizes(n: int, max_batch: int) -> list[int]:
   return sizes + [1 << bit for bit in reversed(range(rest.bit_length())) if rest >> bit & 1]
 
 
+def call_sizes(max_batch: int) -> list[int]:
+  """Every batch size `batch_sizes` produces: the powers of two below `max_batch`, and it."""
+  return sorted({1 << bit for bit in range(max_batch.bit_length()) if 1 << bit < max_batch}
+                | {max_batch})
+
+
 class TextRecognizer:
   """Recognises text-line images with a CRNN; the shipped English model by default."""
 
@@ -111,11 +117,11 @@ class TextRecognizer:
     device arrays."""
     return _predict(self.graphdef, self.state, images, frame_paddings)
 
-  def warmup(self, sizes: tuple[int, ...] = (1,)):
+  def warmup(self, sizes: tuple[int, ...] | None = None):
     """Compiles (or loads from the compilation cache) every bucket width at these batch sizes,
-    so that later calls run at full speed."""
+    by default every size `recognize` calls the model with, so that no later call compiles."""
     for bucket in self.buckets:
-      for size in sizes:
+      for size in call_sizes(self.batch_size) if sizes is None else sizes:
         jax.block_until_ready(self.predict_arrays(
             np.zeros(self._image_shape(size, bucket), np.float32),
             np.zeros((size, bucket // self.frame_stride), np.float32)))

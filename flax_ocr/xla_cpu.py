@@ -1,9 +1,9 @@
 """XLA's faster CPU kernels, switched on at start-up where they were measured to pay.
 
 `--xla_cpu_experimental_ynn_fusion_type=dot` hands XLA's matmuls and convolutions to its
-YNNPACK kernels. On an AVX-512 CPU it trained the CRNNs 1.2-1.3x faster and read single lines
-1.3-1.6x faster (benchmarks/train_throughput.py, benchmarks/one_crop_latency.py; figures in the
-README), with the same losses, gradients and text (tests/test_xla_cpu.py); with it on, XLA's
+YNNPACK kernels. On an AVX-512 CPU it trained the CRNNs 1.1-1.3x faster and read single lines
+1.3-1.4x faster with two threads (benchmarks/train_throughput.py, one_crop_latency.py; figures
+in the README), with the same outputs, gradients and text (tests/test_xla_cpu.py); with it on, XLA's
 own conv gradients beat our matmul-gradient conv, so `conv_impl="auto"` picks "xla". Other CPU
 families were not measured and keep XLA's defaults.
 

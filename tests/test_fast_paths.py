@@ -68,8 +68,11 @@ def test_whole_model_gradients_agree_between_conv_impls():
 
   def gradient(parts, dtype):
     graphdef, params, rest = parts
-    cast = lambda tree: jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)  # pylint: disable=unnecessary-lambda-assignment
-    loss = lambda p: (nnx.merge(graphdef, p, cast(rest))(jnp.asarray(images, dtype)) ** 2).mean()  # pylint: disable=unnecessary-lambda-assignment
+    def cast(tree):
+      return jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)
+
+    def loss(p):
+      return (nnx.merge(graphdef, p, cast(rest))(jnp.asarray(images, dtype)) ** 2).mean()
     return jax.grad(loss)(cast(params))
 
   models = {}

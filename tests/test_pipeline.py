@@ -173,8 +173,9 @@ def test_evaluate_pages_scores_a_folder(tmp_path, page):
 
 def test_no_call_compiles_after_warmup():
   """Every batch size the binary split makes, at every bucket width, is compiled by warmup()."""
-  from flax_ocr.rec.recognizer import TextRecognizer, _predict  # pylint: disable=import-outside-toplevel
-  recognizer = TextRecognizer(batch_size=4)
+  from flax_ocr.rec import recognizer as rec  # pylint: disable=import-outside-toplevel
+  _predict = rec._predict  # pylint: disable=protected-access
+  recognizer = rec.TextRecognizer(batch_size=4)
   recognizer.warmup()
   compiled = _predict._cache_size()  # pylint: disable=protected-access
   rng = np.random.default_rng(0)

@@ -1,5 +1,5 @@
 """XLA's YNNPACK CPU kernels (flax_ocr/xla_cpu.py) against XLA's defaults: every shipped model
-gives the same outputs, training-loss gradients and text in two processes, one per setting."""
+gives the same outputs, loss gradients and text in two processes, one per setting."""
 
 import json
 import os
@@ -21,26 +21,26 @@ SHIPPED = {"rec_en_crnn_lite": (2, 32, 96), "det_db_lite": (1, 64, 96, 3),
 
 
 def model_arrays(name: str, shape, float64: bool = False) -> dict:
-  """A shipped model's eval-mode outputs and the gradient of a train-mode loss on a fixed input,
-  computed in float32 or (parameters and input cast) in float64."""
+  """A shipped model's outputs and the gradient of a loss of them on a fixed input, computed
+  in float32 or (parameters and input cast) in float64. Batch norm uses its running statistics:
+  with the batch statistics of two noise images the first layers' gradients are so
+  ill-conditioned that float32 itself lands far from float64."""
   import jax  # pylint: disable=import-outside-toplevel
+  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr import checkpoint  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn.layers import without_mesh_axis  # pylint: disable=import-outside-toplevel
   dtype = np.float64 if float64 else np.float32
   cast = lambda tree: jax.tree.map(  # pylint: disable=unnecessary-lambda-assignment
-      lambda a: np.asarray(a, dtype) if np.asarray(a).dtype == np.float32 else a, tree)
+      lambda a: jnp.asarray(a, dtype) if jnp.asarray(a).dtype == jnp.float32 else a, tree)
   model, _, _ = checkpoint.load_model(REPO / "flax_ocr/weights" / name)
   x = np.random.default_rng(0).uniform(-1, 1, shape).astype(dtype)
   graphdef, state = nnx.split(model)
-  outputs = nnx.merge(graphdef, cast(state))(x)
+  outputs = jax.jit(lambda s: nnx.merge(graphdef, s)(x))(cast(state))
   arrays = {f"{name}/eval{k}": np.asarray(y) for k, y in enumerate(jax.tree.leaves(outputs))}
-  model.train()
-  without_mesh_axis(model)
   graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-  loss = lambda p: sum((y ** 2).mean() for y in jax.tree.leaves(  # pylint: disable=unnecessary-lambda-assignment
-      nnx.merge(graphdef, p, cast(rest), copy=True)(x)))
-  for path, grad in jax.tree_util.tree_leaves_with_path(jax.grad(loss)(cast(params))):
+  def loss(p):
+    return sum((y ** 2).mean() for y in jax.tree.leaves(nnx.merge(graphdef, p, cast(rest))(x)))
+  for path, grad in jax.tree_util.tree_leaves_with_path(jax.jit(jax.grad(loss))(cast(params))):
     arrays[f"{name}/grad{jax.tree_util.keystr(path)}"] = np.asarray(grad)
   return arrays
 
@@ -74,10 +74,8 @@ def run_dump(tmp_path, fast: bool):
 
 
 def test_shipped_models_agree_with_and_without_ynn_kernels(tmp_path):
-  """Outputs and gradients of both paths against the same computation in float64: the YNNPACK
-  path must be as close as float32 allows. (XLA's default path is the less exact one here: on
-  the direction classifier's conv gradients, through train-mode batch norm of 2 images, it is
-  up to 2.3e-3 of the largest entry from float64, the YNNPACK path 6e-6.)"""
+  """Outputs and gradients of both paths against the same computation in float64: each must be
+  as close as float32 allows."""
   fast, fast_meta = run_dump(tmp_path, True)
   plain, plain_meta = run_dump(tmp_path, False)
   assert FAST in fast_meta["xla_flags"] and "ynn" not in plain_meta["xla_flags"]
@@ -86,7 +84,7 @@ def test_shipped_models_agree_with_and_without_ynn_kernels(tmp_path):
     truth = plain["float64:" + key]
     scale = np.abs(truth).max() + 1e-6
     np.testing.assert_allclose(value / scale, truth / scale, atol=1e-4, err_msg=key)
-    np.testing.assert_allclose(plain[key] / scale, truth / scale, atol=5e-3, err_msg=key)
+    np.testing.assert_allclose(plain[key] / scale, truth / scale, atol=1e-4, err_msg=key)
   assert fast_meta["readings"][0][0] == plain_meta["readings"][0][0]
   assert fast_meta["readings"][0][1] == pytest.approx(plain_meta["readings"][0][1], abs=1e-4)
 

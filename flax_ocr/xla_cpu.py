@@ -2,10 +2,10 @@
 
 `--xla_cpu_experimental_ynn_fusion_type=dot` hands XLA's matmuls and convolutions to its
 YNNPACK kernels. On an AVX-512 CPU it trained the CRNNs 1.1-1.3x faster and read single lines
-1.3-1.4x faster with two threads (benchmarks/train_throughput.py, one_crop_latency.py; figures
-in the README), with the same outputs, gradients and text (tests/test_xla_cpu.py); with it on, XLA's
-own conv gradients beat our matmul-gradient conv, so `conv_impl="auto"` picks "xla". Other CPU
-families were not measured and keep XLA's defaults.
+1.3-1.4x faster with two threads (benchmarks/train_throughput.py, one_crop_latency.py;
+figures in the README), with the same outputs, gradients and text (tests/test_xla_cpu.py);
+with it on, XLA's own conv gradients beat our matmul-gradient conv, so `conv_impl="auto"`
+picks "xla". Other CPU families were not measured and keep XLA's defaults.
 
 `import flax_ocr` applies it to XLA_FLAGS, which XLA reads when JAX first computes something:
 a program that has already run JAX code keeps what it started with. FLAX_OCR_FAST_CPU=0
@@ -18,6 +18,7 @@ import os
 
 YNN_FLAG = "--xla_cpu_experimental_ynn_fusion_type"
 FAST_FLAGS = {"avx512": (f"{YNN_FLAG}=dot",)}
+ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def cpu_family(cpuinfo: str | None = None) -> str:

@@ -296,8 +296,8 @@ def main(argv=None):
                       help="benchmark folders (labels.tsv or LMDB): the field's table")
   source.add_argument("--synthetic_pages", type=int,
                       help="detection scores on this many rendered held-out-font pages")
-  parser.add_argument("--det_model", help="detector for --synthetic_pages and --scenes "
-                      "(default: shipped)")
+  parser.add_argument("--det_model", help="detector for --synthetic_pages, --pages and "
+                      "--scenes (default: shipped)")
   parser.add_argument("--models", help="--scenes with all three stages of ppocrv6_small, "
                       "ppocrv6_tiny or a folder with det/, rec/, cls/")
   parser.add_argument("--json", help="write metrics and predictions here")
@@ -351,7 +351,7 @@ def main_pages(args) -> int:
   from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
   try:
     samples = list(page_samples(args.pages))
-    ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint)
+    ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint, det_model=args.det_model)
     rows, means = evaluate_pages(ocr, tqdm.tqdm(samples, desc="pages", file=sys.stderr))
   except (ValueError, FileNotFoundError) as e:
     print(f"error: {e}", file=sys.stderr)

@@ -40,7 +40,8 @@ class OCR:
   """
 
   def __init__(self, use_angle_cls: bool = False, *, models=None, det_model=None,
-               rec_model=None, cls_model=None, drop_score: float = 0.5, rec_options=None):
+               rec_model=None, cls_model=None, drop_score: float | None = None,
+               rec_options=None):
     compile_cache.enable()
     if models is not None:
       folders = model_folders(models)
@@ -51,7 +52,8 @@ class OCR:
     # rec_options: TextRecognizer's decoding options (decoder, beam_width, confidence, lexicon)
     self.recognizer = TextRecognizer(rec_model, **(rec_options or {}))
     self.use_angle_cls = use_angle_cls
-    self.drop_score = drop_score
+    # Lines read below this confidence are dropped (default: the recognizer's own setting).
+    self.drop_score = self.recognizer.drop_score if drop_score is None else drop_score
     self._cls_model = cls_model
     self._classifier = None
 
@@ -102,8 +104,12 @@ class OCR:
       if rec:
         return self._recognize([image], cls)
       return self.classifier.classify([image]) if cls else []
-    found = self.detector.detect(image)
-    quads = np.array([quad for quad, _ in found], np.float32).reshape(-1, 4, 2)
+    return self.read_boxes(image, [quad for quad, _ in self.detector.detect(image)], cls, rec)
+
+  def read_boxes(self, image: np.ndarray, quads, cls: bool, rec: bool = True):
+    """`ocr`'s result for an image's detected quadrilaterals: put in reading order, cut out,
+    read; lines read below `drop_score` confidence, or as nothing, are dropped."""
+    quads = np.array(quads, np.float32).reshape(-1, 4, 2)
     quads = quads[reading_order(quads)]
     if not rec:
       return [quad.tolist() for quad in quads]

@@ -238,3 +238,57 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
   assert 0.0 <= cls_metrics["accuracy"] <= 1.0
   angle, confidence = DirectionPredictor(tmp_path / "cls").classify([page[:, :, 0]])[0]
   assert angle in (0, 180) and 0.5 <= confidence <= 1.0
+
+
+def test_scene_pages_hold_small_text_and_textless_clutter():
+  """Scene pages: every kind of clutter draws a real pattern; the pages keep their quads on
+  drawn text (ink inside each quad), include text under 14 px, and differ from the page style."""
+  from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.pages import PageRenderer, clutter  # pylint: disable=import-outside-toplevel
+
+  masks = [clutter(np.random.default_rng(seed), 120, 160) for seed in range(40)]
+  assert all(m.shape == (120, 160) and 0.02 < m.mean() < 0.9 for m in masks)
+  renderer = PageRenderer(fonts_for("train"), seed=3, height=384, width=384, style="scenes")
+  heights = []
+  for index in range(12):
+    page, quads = renderer.sample(index)
+    assert page.shape == (384, 384, 3) and page.dtype == np.uint8
+    for quad in quads:
+      heights.append(np.linalg.norm(quad[3] - quad[0]))
+      inside = np.zeros(page.shape[:2], np.uint8)
+      cv2.fillPoly(inside, [np.round(quad).astype(np.int32)], 1)
+      assert page[inside > 0].std() > 3  # text, not a flat patch
+  assert min(heights) < 14 and len(heights) >= 24
+  plain = PageRenderer(fonts_for("train"), seed=3, height=384, width=384).sample(0)[0]
+  assert not np.array_equal(plain, renderer.sample(0)[0])
+  with pytest.raises(ValueError, match="page style"):
+    PageRenderer(fonts_for("train"), style="poster")
+
+
+def test_real_word_crops_are_pasted_as_text_and_held_out_crops_never(tmp_path):
+  from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.pages import PageRenderer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.train.tasks import real_word_crops  # pylint: disable=import-outside-toplevel
+
+  lines = []
+  for i in range(40):
+    crop = np.zeros((30, 90, 3), np.uint8)
+    crop[..., 2] = 255  # pure red: nothing else on a page is
+    cv2.imwrite(str(tmp_path / f"w{i}.png"), crop)
+    lines.append(f"w{i}.png\tword{i}")
+  (tmp_path / "labels.tsv").write_text("\n".join(lines) + "\n")
+  kept = real_word_crops([str(tmp_path / "labels.tsv")], heldout_every=5)
+  every = real_word_crops([str(tmp_path / "labels.tsv")], heldout_every=0)
+  assert 20 <= len(kept) < len(every) == 40 and set(kept) < set(every)
+
+  renderer = PageRenderer(fonts_for("train"), seed=1, height=384, width=384,
+                          real_words=kept, max_real_words=6)
+  red_quads = 0
+  for index in range(6):
+    page, quads = renderer.sample(index)
+    for quad in quads:
+      inside = np.zeros(page.shape[:2], np.uint8)
+      cv2.fillPoly(inside, [np.round(quad).astype(np.int32)], 1)
+      pixels = page[inside > 0].astype(int)
+      red_quads += np.mean((pixels[:, 2] > 150) & (pixels[:, :2].max(1) < 100)) > 0.6
+  assert red_quads >= 6

@@ -138,6 +138,39 @@ def test_every_line_of_the_skimage_book_page_is_read(ocr):
   assert page_error_rate(lines, truth)["cer_case_insensitive"] <= 0.25, lines
 
 
+def textures(height=480, width=640):
+  """Regular clutter that has fooled detectors: a grid, a railing, stripes, wire mesh; lit
+  unevenly, seen at an angle, with sensor noise."""
+  grid = np.full((height, width), 180, np.uint8)
+  for k in range(0, max(height, width), 24):
+    cv2.line(grid, (k, 0), (k, height), 40, 3)
+    cv2.line(grid, (0, k), (width, k), 40, 3)
+  railing = np.full((height, width), 200, np.uint8)
+  cv2.rectangle(railing, (0, 90), (width, 104), 30, -1)
+  for x in range(0, width, 18):
+    cv2.rectangle(railing, (x, 100), (x + 6, 400), 30, -1)
+  rows = np.arange(height)[:, None] * np.ones((1, width))
+  stripes = (127 + 100 * np.sign(np.sin(rows / 4.0))).astype(np.uint8)
+  mesh = np.full((height, width), 160, np.uint8)
+  for k in range(-height, width, 16):
+    cv2.line(mesh, (k, 0), (k + height, height), 20, 2)
+    cv2.line(mesh, (k + height, 0), (k, height), 20, 2)
+  rng = np.random.default_rng(0)
+  light = np.linspace(0.6, 1.2, width)[None, :]
+  corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+  warp = cv2.getPerspectiveTransform(corners, corners + rng.uniform(-40, 40, (4, 2)).astype(
+      np.float32))
+  for grey in (grid, railing, stripes, mesh):
+    seen = cv2.warpPerspective(grey, warp, (width, height), borderMode=cv2.BORDER_REFLECT)
+    seen = np.clip(seen * light + rng.normal(0, 6, seen.shape), 0, 255).astype(np.uint8)
+    yield cv2.cvtColor(seen, cv2.COLOR_GRAY2BGR)
+
+
+def test_textures_without_text_read_as_nothing(ocr):
+  for image in textures():
+    assert ocr.ocr(image) == []
+
+
 def test_infer_cli_prints_json_draws_and_reports_corrupt_files(tmp_path):
   sample = REPO / "samples" / "photo.jpg"
   corrupt = tmp_path / "corrupt.png"

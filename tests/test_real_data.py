@@ -164,6 +164,22 @@ def test_scene_words_use_the_vocabulary_mixed_case_and_measured_colours(tmp_path
     color_clusters(str(tmp_path / "odd.txt"))
 
 
+def test_scene_phrases_are_two_to_four_vocabulary_words_in_one_case(tmp_path):
+  (tmp_path / "words.txt").write_text("storefront\nexit\nparking\n")
+  config = OcrLinesConfig(name="phrases", render_count=40, render_style="phrases",
+                          words_file=str(tmp_path / "words.txt"), max_chars=30, workers=1)
+  source = build_dataset(config, tmp_path / "tfds")
+  texts = [decode_record(source[i])[1] for i in range(len(source))]
+  assert all(2 <= len(t.split()) <= 4 and len(t) <= 30 for t in texts)
+  phrases = [t.split() for t in texts
+             if all(w.lower() in ("storefront", "exit", "parking") for w in t.split())]
+  assert len(phrases) > 20
+  assert all(len({w.isupper() for w in words}) == 1 for words in phrases)
+  with pytest.raises(ValueError, match="render_style must be one of"):
+    build_dataset(OcrLinesConfig(name="odd", render_count=2, render_style="poems", workers=1),
+                  tmp_path / "tfds")
+
+
 def test_heldout_split_is_disjoint_and_complete(tmp_path):
   labels = write_words(tmp_path / "words", [f"t{i}" for i in range(60)])
   parts = [build_dataset(OcrLinesConfig(name=f"p{part}", label_files=(str(labels),),

@@ -17,6 +17,9 @@ from flax_ocr.data.text import PRINTABLE, TextSampler
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 BUILTIN_FONT = "<pillow-builtin>"
 HELD_OUT_EVERY = 7  # one font family in about 7 is kept out of training
+# Fonts that draw other symbols at the ASCII code points ('a' as alpha, as a dingbat).
+SYMBOL_FAMILIES = {"Standard Symbols PS", "D050000L", "Symbol", "Dingbats", "OpenSymbol",
+                   "Webdings", "Wingdings"}
 
 
 def _glyph_bitmap(font: ImageFont.FreeTypeFont, char: str) -> bytes:
@@ -46,13 +49,14 @@ def is_held_out(family: str) -> bool:
 
 @functools.cache
 def system_fonts() -> tuple[str, ...]:
-  """TrueType / OpenType fonts on this machine that draw all of printable ASCII."""
+  """TrueType / OpenType fonts on this machine that draw all of printable ASCII as letters."""
   paths = set()
   for folder in FONT_DIRS:
     root = pathlib.Path(folder).expanduser()
     if root.is_dir():
       paths.update(str(p) for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
-  return tuple(sorted(p for p in paths if _glyph_covers_printable(p)))
+  return tuple(sorted(p for p in paths
+                      if _glyph_covers_printable(p) and family_of(p) not in SYMBOL_FAMILIES))
 
 
 def fonts_for(split: str) -> tuple[str, ...]:

@@ -51,6 +51,14 @@ def dictionary_words() -> tuple[str, ...]:
   return tuple(w for w in lines if w and not w.startswith("#"))
 
 
+def shorten(text: str, max_chars: int) -> str:
+  """Cuts `text` to `max_chars`, at a space where one is near the end."""
+  if len(text) <= max_chars:
+    return text
+  cut = text.rfind(" ", 0, max_chars + 1)
+  return text[:cut] if cut > max_chars // 2 else text[:max_chars].strip()
+
+
 class TextSampler:
   """Draws line texts of at most `max_chars` characters from a numpy Generator."""
 
@@ -119,14 +127,7 @@ class TextSampler:
       text = self.number(rng)
     else:
       text = self.symbols(rng)
-    return self.shorten(" ".join(text.split())) or self.word(rng)[: self.max_chars]
-
-  def shorten(self, text: str) -> str:
-    """Cuts `text` to `max_chars`, at a space where one is near the end."""
-    if len(text) <= self.max_chars:
-      return text
-    cut = text.rfind(" ", 0, self.max_chars + 1)
-    return text[:cut] if cut > self.max_chars // 2 else text[: self.max_chars].strip()
+    return shorten(" ".join(text.split()), self.max_chars) or self.word(rng)[: self.max_chars]
 
 
 @functools.cache
@@ -147,17 +148,30 @@ class WordSampler:
     self.words = vocabulary(words_file) if words_file else dictionary_words()
 
   def __call__(self, rng: np.random.Generator) -> str:
+    return self.word(rng)[: self.max_chars]
+
+  def word(self, rng: np.random.Generator, case: float | None = None) -> str:
+    """One word; `case` in [0, 1) picks upper / capitalised / lower (None: drawn here)."""
     kind = rng.random()
     if kind < 0.08:
-      text = str(rng.integers(0, 10 ** rng.integers(1, 7)))
-    elif kind < 0.11:  # codes: "A12", "B-7", "3rd"
+      return str(rng.integers(0, 10 ** rng.integers(1, 7)))
+    if kind < 0.11:  # codes: "A12", "B-7", "3rd"
       letters = "".join(rng.choice(list(string.ascii_uppercase), size=rng.integers(1, 3)))
-      text = rng.choice([letters + str(rng.integers(1, 999)),
+      return rng.choice([letters + str(rng.integers(1, 999)),
                          f"{letters}-{rng.integers(1, 99)}", f"{rng.integers(1, 99)}{letters}"])
-    else:
-      text = self.words[rng.integers(len(self.words))]
-      case = rng.random()
-      text = text.upper() if case < 0.35 else text.capitalize() if case < 0.65 else text.lower()
-      if rng.random() < 0.05:
-        text += rng.choice(["!", ".", ",", "'s", ":", "?"])
-    return text[: self.max_chars]
+    text = self.words[rng.integers(len(self.words))]
+    case = rng.random() if case is None else case
+    text = text.upper() if case < 0.35 else text.capitalize() if case < 0.65 else text.lower()
+    if rng.random() < 0.05:
+      text += rng.choice(["!", ".", ",", "'s", ":", "?"])
+    return text
+
+
+class PhraseSampler(WordSampler):
+  """Two to four scene words on one line in one case style, as signs and shop fronts write
+  them ("ORION TILE", "Camden Pub"): detector boxes hold such lines, spaces included."""
+
+  def __call__(self, rng: np.random.Generator) -> str:
+    case = rng.random()
+    words = [self.word(rng, case) for _ in range(rng.integers(2, 5))]
+    return shorten(" ".join(words), self.max_chars)

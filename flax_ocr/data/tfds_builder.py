@@ -20,7 +20,7 @@ from tensorflow_datasets.core import shuffle as tfds_shuffle
 from flax_ocr.charset import Charset
 from flax_ocr.data.labelfile import LabelRecord, read_label_file
 from flax_ocr.data.render import LineRenderer, fonts_for
-from flax_ocr.data.text import TextSampler, WordSampler
+from flax_ocr.data.text import PhraseSampler, TextSampler, WordSampler
 from flax_ocr.preprocess import ImageError, decode_image, load_image
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,9 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
   render_seed: int = 0
   render_fonts: str = "train"  # "train" or "heldout" font families
   render_distortions: bool = True
-  render_style: str = "lines"  # "lines": words, sentences, numbers; "words": single words
-  words_file: str = ""  # the vocabulary of "words" (default: the built-in English list)
+  # "lines": words, sentences, numbers; "words": single scene words; "phrases": 2-4 of them
+  render_style: str = "lines"
+  words_file: str = ""  # the vocabulary of "words" / "phrases" (default: the built-in list)
   colors_file: str = ""  # text / background grey pairs, one "tm ts bm bs" a line
   neighbours: float = 0.0  # probability of cut-off neighbouring lines at the edges
   max_chars: int = 24
@@ -55,10 +56,12 @@ _worker_renderer: LineRenderer | None = None
 
 
 def renderer_for(config: OcrLinesConfig) -> LineRenderer:
-  if config.render_style not in ("lines", "words"):
-    raise ValueError(f"render_style must be 'lines' or 'words', got {config.render_style!r}")
-  sampler = (WordSampler(config.max_chars, config.words_file) if config.render_style == "words"
-             else TextSampler(config.max_chars))
+  samplers = {"lines": TextSampler, "words": WordSampler, "phrases": PhraseSampler}
+  if config.render_style not in samplers:
+    raise ValueError(f"render_style must be one of {sorted(samplers)}, "
+                     f"got {config.render_style!r}")
+  sampler = (TextSampler(config.max_chars) if config.render_style == "lines"
+             else samplers[config.render_style](config.max_chars, config.words_file))
   colors = color_clusters(config.colors_file) if config.colors_file else None
   return LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
                       distortions=config.render_distortions, sampler=sampler, colors=colors,
@@ -79,13 +82,14 @@ def color_clusters(path: str) -> list[np.ndarray]:
   return rows
 
 
-def in_part(record: LabelRecord, config: OcrLinesConfig) -> bool:
-  """Whether a label-file record belongs to this data set's part of a held-out split. The hash
-  is of the image's folder and file name, so the split is the same on every machine."""
-  if not config.heldout_every:
+def in_part(record: LabelRecord, heldout_every: int, heldout_part: bool) -> bool:
+  """Whether a label-file record is in the held-out part (`heldout_part`) or the rest of a
+  1-in-`heldout_every` split (0: no split). The hash is of the image's folder and file name,
+  so the split is the same on every machine."""
+  if not heldout_every:
     return True
   name = f"{record.image_path.parent.name}/{record.image_path.name}"
-  return (zlib.crc32(name.encode()) % config.heldout_every == 0) == config.heldout_part
+  return (zlib.crc32(name.encode()) % heldout_every == 0) == heldout_part
 
 
 def _init_render_worker(config: OcrLinesConfig):
@@ -135,7 +139,8 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
       for message in bad:
         log.warning("skipped %s", message)
       skipped["bad_lines"] += len(bad)
-      for record in filter(lambda r: in_part(r, config), records):
+      for record in (r for r in records
+                     if in_part(r, config.heldout_every, config.heldout_part)):
         if charset is not None and charset.unknown(record.label):
           message = f"{record.source}: label has characters not in the dictionary: " \
                     f"{charset.unknown(record.label)!r}"
@@ -163,6 +168,8 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
 
 def build_dataset(config: OcrLinesConfig, data_dir: str | pathlib.Path):
   """Builds the dataset once (later calls reuse it) and returns its random-access source."""
+  if config.render_count:
+    renderer_for(config)  # bad render settings fail here, not in every render worker forever
   builder = OcrLines(config=config, data_dir=str(data_dir), file_format="array_record")
   builder.download_and_prepare()
   return builder.as_data_source(split="train")

@@ -28,13 +28,15 @@ def _render(args):
 
 
 def build_pages(folder: str | os.PathLike, count: int, seed: int, size: int, fonts: str,
-                workers: int = 2) -> pathlib.Path:
-  """Renders `count` pages of `size` x `size` into `folder` (kept when already complete)."""
+                workers: int = 2, **renderer_options) -> pathlib.Path:
+  """Renders `count` pages of `size` x `size` into `folder` (kept when already complete);
+  `renderer_options`: PageRenderer's style, clutter, real_words."""
   folder = pathlib.Path(folder)
   if (folder / QUADS).exists():
     return folder
   folder.mkdir(parents=True, exist_ok=True)
-  renderer = PageRenderer(fonts_for(fonts), seed=seed, height=size, width=size)
+  renderer = PageRenderer(fonts_for(fonts), seed=seed, height=size, width=size,
+                          **renderer_options)
   partial = folder / f"partial-{PAGES}"
   pages = np.lib.format.open_memmap(partial, "w+", np.uint8, (count, size, size, 3))
   quads, page_of = [], []

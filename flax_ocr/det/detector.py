@@ -91,9 +91,14 @@ class TextDetector:
 
   def detect(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
     """[(quad [4, 2] float32 in image pixels, score)] for a BGR uint8 image [H, W, 3]."""
-    prob, (scale_x, scale_y) = self.probability(image)
-    found = boxes_from_prob(prob, 1 / scale_x, 1 / scale_y, self.boxes)
-    height, width = image.shape[:2]
+    return self.boxes_in(*self.probability(image), image.shape[:2])
+
+  def boxes_in(self, prob, scales, image_shape, boxes: BoxConfig | None = None):
+    """detect()'s boxes from a `probability()` result, with these box settings (default: the
+    detector's own)."""
+    scale_x, scale_y = scales
+    found = boxes_from_prob(prob, 1 / scale_x, 1 / scale_y, boxes or self.boxes)
+    height, width = image_shape
     for quad, _ in found:
       quad[:, 0] = np.clip(quad[:, 0], 0, width - 1)
       quad[:, 1] = np.clip(quad[:, 1], 0, height - 1)

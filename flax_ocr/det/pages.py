@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from flax_ocr.data import augment
 from flax_ocr.data.render import load_font
-from flax_ocr.data.text import TextSampler
+from flax_ocr.data.text import PhraseSampler, TextSampler, WordSampler
 
 
 @dataclasses.dataclass
@@ -24,20 +24,39 @@ class PageRenderer:
   width: int = 640
   max_lines: int = 16
   sampler: TextSampler = dataclasses.field(default_factory=lambda: TextSampler(max_chars=40))
+  style: str = "pages"  # "scenes": also sign words and phrases, text down to 8 px
+  clutter: int = 0  # up to this many patches of textless clutter a page (see `clutter`)
+  real_words: tuple[str, ...] = ()  # real word crops (image paths) to paste in as text
+  max_real_words: int = 6  # up to this many a page, when there are real_words
+
+  def __post_init__(self):
+    if self.style not in ("pages", "scenes"):
+      raise ValueError(f"page style must be 'pages' or 'scenes', got {self.style!r}")
+    self.sign_words = (WordSampler(max_chars=24), PhraseSampler(max_chars=24))
 
   def sample(self, index: int):
     rng = np.random.default_rng([self.seed, index])
-    document = rng.random() < 0.5  # a paragraph of lines in one font, left-aligned
+    scene = self.style == "scenes"
+    document = rng.random() < (0.25 if scene else 0.5)  # a left-aligned paragraph, one font
     page = self.paper(rng) if document and rng.random() < 0.6 else self.background(rng)
     occupied = np.zeros((self.height, self.width), np.uint8)
-    page_angle = rng.uniform(-25, 25) if rng.random() < 0.3 else 0.0
+    for _ in range(rng.integers(0, self.clutter + 1)):
+      self.place_clutter(page, occupied, rng)
     quads = []
+    if self.real_words:
+      for _ in range(rng.integers(0, self.max_real_words + 1)):
+        placed = self.place_real_word(page, occupied, rng)
+        if placed is not None:
+          quads.append(placed)
+    page_angle = rng.uniform(-25, 25) if rng.random() < 0.3 else 0.0
     if document:
       quads += self.paragraph(page, occupied, rng, page_angle)
     for _ in range(rng.integers(0 if quads else 1, self.max_lines + 1)):
       angle = page_angle + (rng.uniform(-8, 8) if rng.random() < 0.2 else 0.0)
-      font = self.random_font(rng)
-      placed = self.place_line(page, occupied, rng, angle, font, self.sampler(rng))
+      font = self.random_font(rng, (8, 56) if scene else (12, 56))
+      text = (self.sign_words[rng.integers(2)](rng) if scene and rng.random() < 0.6
+              else self.sampler(rng))
+      placed = self.place_line(page, occupied, rng, angle, font, text)
       if placed is not None:
         quads.append(placed)
     quads = np.asarray(quads, np.float32).reshape(-1, 4, 2)
@@ -124,6 +143,46 @@ class PageRenderer:
       return quad
     return None
 
+  def place_clutter(self, page, occupied, rng):
+    """Draws a patch of regular clutter (no text) where nothing is yet; text avoids it."""
+    patch_h = int(rng.uniform(0.15, 0.6) * self.height)
+    patch_w = int(rng.uniform(0.15, 0.6) * self.width)
+    top, left = rng.integers(self.height - patch_h), rng.integers(self.width - patch_w)
+    region = np.zeros_like(occupied)
+    region[top:top + patch_h, left:left + patch_w] = 1
+    if (region & occupied).any():
+      return
+    mask = clutter(rng, patch_h, patch_w)[..., None]
+    ink = self.ink_for(page, region, rng)
+    under = page[top:top + patch_h, left:left + patch_w]
+    under[:] = np.clip(under * (1 - mask) + ink * mask, 0, 255).astype(np.uint8)
+    occupied |= region
+
+  def place_real_word(self, page, occupied, rng):
+    """Pastes a real word crop, 10-80 px high, where nothing is yet, its edges blended into the
+    page; returns its quad (the whole crop), or None when it does not fit or cannot be read."""
+    crop = cv2.imread(self.real_words[rng.integers(len(self.real_words))], cv2.IMREAD_COLOR)
+    if crop is None or min(crop.shape[:2]) < 4:
+      return None
+    height = int(min(rng.uniform(10, 80), self.height / 4))
+    width = int(crop.shape[1] * height / crop.shape[0])
+    if width >= self.width - 4 or width < 4:
+      return None
+    top = int(rng.integers(2, self.height - height - 2))
+    left = int(rng.integers(2, self.width - width - 2))
+    if occupied[top:top + height, left:left + width].any():
+      return None
+    crop = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA
+                      if height < crop.shape[0] else cv2.INTER_LINEAR).astype(np.float32)
+    feather = np.ones((height, width), np.float32)
+    cv2.rectangle(feather, (0, 0), (width - 1, height - 1), 0.5, 1)
+    alpha = feather[..., None]
+    under = page[top:top + height, left:left + width]
+    under[:] = np.clip(under * (1 - alpha) + crop * alpha, 0, 255).astype(np.uint8)
+    occupied[max(top - 3, 0):top + height + 3, max(left - 3, 0):left + width + 3] = 1
+    return np.float32([[left, top], [left + width, top], [left + width, top + height],
+                       [left, top + height]])
+
   @staticmethod
   def ink_for(page, region, rng) -> np.ndarray:
     """A colour whose brightness differs from the background under the line by 60 or more."""
@@ -132,6 +191,47 @@ class PageRenderer:
     while abs(ink.mean() - under) < 60:
       ink = rng.uniform(0, 255, 3)
     return ink
+
+
+def _line_family(ys, xs, angle: float, period: float, thickness: float) -> np.ndarray:
+  """Parallel bars `thickness` wide every `period` pixels, across direction `angle`."""
+  across = xs * np.cos(angle) + ys * np.sin(angle)
+  return (np.mod(across, period) < thickness).astype(np.float32)
+
+
+def clutter(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+  """A float32 [height, width] mask in [0, 1] of one regular, text-like but textless pattern:
+  a grid, a railing, stripes, wire mesh, a row of strip lights or a lattice of dots."""
+  ys, xs = np.mgrid[:height, :width].astype(np.float32)
+  period = rng.uniform(5, 32)
+  thickness = rng.uniform(1, max(1.5, period / 2.5))
+  angle = rng.choice([0.0, np.pi / 2]) + rng.uniform(-0.15, 0.15)
+  kind = rng.integers(6)
+  if kind == 0:  # grid
+    mask = np.maximum(_line_family(ys, xs, angle, period, thickness),
+                      _line_family(ys, xs, angle + np.pi / 2, period, thickness))
+  elif kind == 1:  # railing: bars between two rails
+    mask = _line_family(ys, xs, 0.0, period, thickness)
+    rail = max(2, int(thickness * 2))
+    mask[:rail], mask[-rail:] = 1.0, 1.0
+  elif kind == 2:  # stripes
+    mask = _line_family(ys, xs, angle, period, period * rng.uniform(0.3, 0.7))
+  elif kind == 3:  # wire mesh
+    tilt = rng.uniform(0.5, 1.1)
+    mask = np.maximum(_line_family(ys, xs, tilt, period, thickness),
+                      _line_family(ys, xs, -tilt, period, thickness))
+  elif kind == 4:  # strip lights: bright rounded bars in rows
+    mask = np.zeros((height, width), np.float32)
+    bar_h, bar_w = rng.uniform(4, 14), rng.uniform(30, 120)
+    for y in np.arange(rng.uniform(0, bar_h), height, bar_h * rng.uniform(2.5, 6)):
+      for x in np.arange(rng.uniform(0, bar_w), width, bar_w * rng.uniform(1.2, 2)):
+        cv2.rectangle(mask, (int(x), int(y)), (int(x + bar_w), int(y + bar_h)), 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(0.5, 2.5))
+  else:  # lattice of dots (perforated metal, studs)
+    radius = thickness / 2 + 1
+    cells = np.stack([np.mod(ys, period) - period / 2, np.mod(xs, period) - period / 2])
+    mask = (np.hypot(*cells) < radius).astype(np.float32)
+  return mask
 
 
 def degrade(page: np.ndarray, quads: np.ndarray, rng: np.random.Generator):

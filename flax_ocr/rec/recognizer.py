@@ -98,6 +98,9 @@ class TextRecognizer:
     # The widths the model was trained at: lines wider than the last are squeezed, as in training.
     self.buckets = tuple(config.data.buckets) if "data" in config else DEFAULT_BUCKETS
     self.batch_size = batch_size
+    # Below this confidence a pipeline drops a line as noise: the model's own setting (chosen
+    # on development scenes), else PaddleOCR's 0.5.
+    self.drop_score = float(config.get("drop_score", 0.5))
     self.lexicon = self._checked_words(lexicon) if lexicon is not None else None
     self._trie = None
 

@@ -1,0 +1,96 @@
+"""End-to-end word scores on scene photographs for a grid of box settings: how the detector's
+box score and unclip ratio, the small-box filter and the recognizer's drop score trade recall
+against precision. Choose the shipped settings with it on the development scenes only.
+
+  python benchmarks/scene_settings.py --scenes ../shared/data/svt_train_scenes \\
+      ../shared/data/scenes_dev [--det_model DIR] [--rec_model DIR] \\
+      [--box_thresh 0.6 0.5] [--unclip_ratio 1.5 2.0] [--min_size 3 5] [--drop_score 0.5 0.7]
+
+Each photograph's probability map is computed once; every box setting is then read by the
+recognizer (with the direction classifier, as `evaluate --scenes`), and every drop score is
+applied to those readings. Rows: word recall (all images), precision and F (images with a
+complete transcript), predicted words per image.
+"""
+
+import argparse
+import dataclasses
+import itertools
+import pathlib
+import sys
+
+import tqdm
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from flax_ocr.det.postprocess import BoxConfig  # pylint: disable=wrong-import-position
+from flax_ocr.evaluate import scene_samples  # pylint: disable=wrong-import-position
+from flax_ocr.metrics import word_counts  # pylint: disable=wrong-import-position
+from flax_ocr.pipeline import OCR  # pylint: disable=wrong-import-position
+from flax_ocr.preprocess import load_image  # pylint: disable=wrong-import-position
+
+
+def scores(readings, drop_score: float) -> dict:
+  """Summed word counts of [(true words, complete, [(text, confidence)])] at `drop_score`."""
+  totals = {"matched": 0, "truth": 0, "complete_matched": 0, "complete_predicted": 0,
+            "predicted": 0, "images": len(readings)}
+  for truth, complete, lines in readings:
+    words = [w for text, confidence in lines if confidence >= drop_score for w in text.split()]
+    counts = word_counts(words, truth)
+    totals["matched"] += counts["matched"]
+    totals["truth"] += counts["truth"]
+    totals["predicted"] += counts["predicted"]
+    if complete:
+      totals["complete_matched"] += counts["matched"]
+      totals["complete_predicted"] += counts["predicted"]
+  recall = totals["matched"] / max(totals["truth"], 1)
+  precision = (totals["complete_matched"] / totals["complete_predicted"]
+               if totals["complete_predicted"] else float("nan"))
+  f = 2 * precision * recall / (precision + recall) if precision + recall > 0 else float("nan")
+  return {"recall": recall, "precision": precision, "f": f,
+          "words_per_image": totals["predicted"] / max(totals["images"], 1)}
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--scenes", nargs="+", required=True, metavar="DIR")
+  parser.add_argument("--det_model")
+  parser.add_argument("--rec_model")
+  parser.add_argument("--box_thresh", type=float, nargs="+")
+  parser.add_argument("--unclip_ratio", type=float, nargs="+")
+  parser.add_argument("--min_size", type=float, nargs="+")
+  parser.add_argument("--drop_score", type=float, nargs="+", default=[0.5])
+  args = parser.parse_args()
+
+  ocr = OCR(use_angle_cls=True, det_model=args.det_model, rec_model=args.rec_model,
+            drop_score=0.0)
+  shipped = ocr.detector.boxes
+  grid = [dataclasses.replace(shipped, box_thresh=b, unclip_ratio=u, min_size=m)
+          for b, u, m in itertools.product(args.box_thresh or [shipped.box_thresh],
+                                           args.unclip_ratio or [shipped.unclip_ratio],
+                                           args.min_size or [shipped.min_size])]
+  rows = []
+  for folder in args.scenes:
+    readings = {boxes: [] for boxes in grid}
+    for path, truth, complete in tqdm.tqdm(list(scene_samples(folder)), desc=folder,
+                                           file=sys.stderr):
+      image = load_image(path)
+      prob, scales = ocr.detector.probability(image)
+      for boxes in grid:
+        quads = [quad for quad, _ in ocr.detector.boxes_in(prob, scales, image.shape[:2], boxes)]
+        lines = [reading for _, reading in ocr.read_boxes(image, quads, cls=True)]
+        readings[boxes].append((truth, complete, lines))
+    for boxes, drop in itertools.product(grid, args.drop_score):
+      rows.append((pathlib.Path(folder).name, boxes, drop, scores(readings[boxes], drop)))
+
+  print("| scenes | box_thresh | unclip_ratio | min_size | drop_score | recall | precision | F "
+        "| words / image |")
+  print("|---|---|---|---|---|---|---|---|---|")
+  for name, boxes, drop, s in rows:
+    print(f"| {name} | {boxes.box_thresh} | {boxes.unclip_ratio} | {boxes.min_size} | {drop} "
+          f"| {s['recall']:.3f} | {s['precision']:.3f} | {s['f']:.3f} "
+          f"| {s['words_per_image']:.1f} |")
+
+
+if __name__ == "__main__":
+  main()

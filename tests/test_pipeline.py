@@ -171,6 +171,22 @@ def test_textures_without_text_read_as_nothing(ocr):
     assert ocr.ocr(image) == []
 
 
+def test_drop_score_is_the_recognizers_own_unless_given(tmp_path):
+  import shutil  # pylint: disable=import-outside-toplevel
+  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
+  shipped = REPO / "flax_ocr" / "weights" / "rec_en_crnn_lite"
+  for setting, expected in ((0.3, 0.3), (None, 0.5)):
+    folder = tmp_path / f"rec_{setting}"
+    shutil.copytree(shipped, folder)
+    meta = json.loads((folder / "model.json").read_text())
+    meta["config"].pop("drop_score", None)
+    if setting is not None:
+      meta["config"]["drop_score"] = setting
+    (folder / "model.json").write_text(json.dumps(meta))
+    assert OCR(rec_model=folder).drop_score == expected
+    assert OCR(rec_model=folder, drop_score=0.9).drop_score == 0.9
+
+
 def test_infer_cli_prints_json_draws_and_reports_corrupt_files(tmp_path):
   sample = REPO / "samples" / "photo.jpg"
   corrupt = tmp_path / "corrupt.png"

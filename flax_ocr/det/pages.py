@@ -27,7 +27,7 @@ class PageRenderer:
   style: str = "pages"  # "scenes": also sign words and phrases, text down to 8 px
   clutter: int = 0  # up to this many patches of textless clutter a page (see `clutter`)
   real_words: tuple[str, ...] = ()  # real word crops (image paths) to paste in as text
-  max_real_words: int = 6  # up to this many a page, when there are real_words
+  max_real_words: int = 6  # up to this many a page (and half as many textless patches)
 
   def __post_init__(self):
     if self.style not in ("pages", "scenes"):
@@ -48,6 +48,8 @@ class PageRenderer:
         placed = self.place_real_word(page, occupied, rng)
         if placed is not None:
           quads.append(placed)
+      for _ in range(rng.integers(0, self.max_real_words // 2 + 1)):
+        self.place_blank(page, occupied, rng)
     page_angle = rng.uniform(-25, 25) if rng.random() < 0.3 else 0.0
     if document:
       quads += self.paragraph(page, occupied, rng, page_angle)
@@ -159,26 +161,44 @@ class PageRenderer:
     occupied |= region
 
   def place_real_word(self, page, occupied, rng):
-    """Pastes a real word crop, 10-80 px high, where nothing is yet, its edges blended into the
-    page; returns its quad (the whole crop), or None when it does not fit or cannot be read."""
+    """Pastes a real word crop, 10-80 px high, where nothing is yet; returns its quad (the
+    whole crop), or None when it does not fit or cannot be read."""
     crop = cv2.imread(self.real_words[rng.integers(len(self.real_words))], cv2.IMREAD_COLOR)
     if crop is None or min(crop.shape[:2]) < 4:
       return None
     height = int(min(rng.uniform(10, 80), self.height / 4))
-    width = int(crop.shape[1] * height / crop.shape[0])
-    if width >= self.width - 4 or width < 4:
+    return self.paste(page, occupied, crop, height, rng)
+
+  def place_blank(self, page, occupied, rng):
+    """Pastes a textless rectangle the size of a pasted word (a photo patch or a flat plate):
+    without these, a pasted rectangle itself would mark text."""
+    height = int(min(rng.uniform(10, 80), self.height / 4))
+    width = int(height * rng.uniform(1, 8))
+    if rng.random() < 0.5:
+      grey = augment.photo_crop(rng, height, max(width, 1))
+    else:
+      grey = np.full((height, max(width, 1)), rng.uniform(0, 255), np.float32)
+      grey += rng.normal(0, rng.uniform(1, 10), grey.shape).astype(np.float32)
+    patch = np.clip(grey[..., None] * rng.uniform(0.7, 1.3, 3), 0, 255).astype(np.uint8)
+    self.paste(page, occupied, patch, height, rng)
+
+  def paste(self, page, occupied, patch, height: int, rng):
+    """Pastes `patch` (BGR) scaled to `height` where nothing is yet, its edges blended into the
+    page; returns its quad, or None when it does not fit."""
+    width = int(patch.shape[1] * height / patch.shape[0])
+    if width >= self.width - 4 or width < 4 or height < 4:
       return None
     top = int(rng.integers(2, self.height - height - 2))
     left = int(rng.integers(2, self.width - width - 2))
     if occupied[top:top + height, left:left + width].any():
       return None
-    crop = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA
-                      if height < crop.shape[0] else cv2.INTER_LINEAR).astype(np.float32)
-    feather = np.ones((height, width), np.float32)
-    cv2.rectangle(feather, (0, 0), (width - 1, height - 1), 0.5, 1)
-    alpha = feather[..., None]
+    patch = cv2.resize(patch, (width, height), interpolation=cv2.INTER_AREA
+                       if height < patch.shape[0] else cv2.INTER_LINEAR).astype(np.float32)
+    alpha = np.ones((height, width), np.float32)
+    cv2.rectangle(alpha, (0, 0), (width - 1, height - 1), 0.5, 1)
+    alpha = alpha[..., None]
     under = page[top:top + height, left:left + width]
-    under[:] = np.clip(under * (1 - alpha) + crop * alpha, 0, 255).astype(np.uint8)
+    under[:] = np.clip(under * (1 - alpha) + patch * alpha, 0, 255).astype(np.uint8)
     occupied[max(top - 3, 0):top + height + 3, max(left - 3, 0):left + width + 3] = 1
     return np.float32([[left, top], [left + width, top], [left + width, top + height],
                        [left, top + height]])

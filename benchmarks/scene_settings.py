@@ -24,31 +24,20 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from flax_ocr.det.postprocess import BoxConfig  # pylint: disable=wrong-import-position
-from flax_ocr.evaluate import scene_samples  # pylint: disable=wrong-import-position
+from flax_ocr.evaluate import scene_samples, scene_totals  # pylint: disable=wrong-import-position
 from flax_ocr.metrics import word_counts  # pylint: disable=wrong-import-position
 from flax_ocr.pipeline import OCR  # pylint: disable=wrong-import-position
 from flax_ocr.preprocess import load_image  # pylint: disable=wrong-import-position
 
 
 def scores(readings, drop_score: float) -> dict:
-  """Summed word counts of [(true words, complete, [(text, confidence)])] at `drop_score`."""
-  totals = {"matched": 0, "truth": 0, "complete_matched": 0, "complete_predicted": 0,
-            "predicted": 0, "images": len(readings)}
-  for truth, complete, lines in readings:
-    words = [w for text, confidence in lines if confidence >= drop_score for w in text.split()]
-    counts = word_counts(words, truth)
-    totals["matched"] += counts["matched"]
-    totals["truth"] += counts["truth"]
-    totals["predicted"] += counts["predicted"]
-    if complete:
-      totals["complete_matched"] += counts["matched"]
-      totals["complete_predicted"] += counts["predicted"]
-  recall = totals["matched"] / max(totals["truth"], 1)
-  precision = (totals["complete_matched"] / totals["complete_predicted"]
-               if totals["complete_predicted"] else float("nan"))
-  f = 2 * precision * recall / (precision + recall) if precision + recall > 0 else float("nan")
-  return {"recall": recall, "precision": precision, "f": f,
-          "words_per_image": totals["predicted"] / max(totals["images"], 1)}
+  """`evaluate --scenes`' totals of [(true words, complete, [(text, confidence)])] at
+  `drop_score`, plus predicted words per image."""
+  rows = [word_counts([w for text, confidence in lines if confidence >= drop_score
+                       for w in text.split()], truth) | {"complete": complete}
+          for truth, complete, lines in readings]
+  return scene_totals(rows) | {
+      "words_per_image": sum(r["predicted"] for r in rows) / max(len(rows), 1)}
 
 
 def main():

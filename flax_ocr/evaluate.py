@@ -208,16 +208,21 @@ def evaluate_scenes(ocr, samples):
     words = [w for _, (text, _) in result for w in text.split()]
     rows.append({"image": path.name, "complete": complete, "ms": ms, "words": words}
                 | word_counts(words, truth))
+  return rows, scene_totals(rows) | {
+      "ms_per_image": sum(r["ms"] for r in rows) / max(len(rows), 1)}
+
+
+def scene_totals(rows) -> dict:
+  """Word recall over all rows ({"matched", "predicted", "truth", "complete"} each), precision
+  and F over the rows with a complete transcript."""
   complete = [r for r in rows if r["complete"]]
-  matched = sum(r["matched"] for r in rows)
-  recall = matched / max(sum(r["truth"] for r in rows), 1)
+  recall = sum(r["matched"] for r in rows) / max(sum(r["truth"] for r in rows), 1)
   precision = (sum(r["matched"] for r in complete) / max(sum(r["predicted"] for r in complete), 1)
                if complete else float("nan"))
   f = (2 * precision * recall / (precision + recall)
        if complete and precision + recall > 0 else float("nan"))
-  return rows, {"images": len(rows), "complete_images": len(complete), "recall": recall,
-                "precision": precision, "f": f,
-                "ms_per_image": sum(r["ms"] for r in rows) / max(len(rows), 1)}
+  return {"images": len(rows), "complete_images": len(complete), "recall": recall,
+          "precision": precision, "f": f}
 
 
 def main_scenes(args) -> int:

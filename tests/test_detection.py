@@ -268,7 +268,7 @@ def test_scene_pages_hold_small_text_and_textless_clutter():
 def test_real_word_crops_are_pasted_as_text_and_held_out_crops_never(tmp_path):
   from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
   from flax_ocr.det.pages import PageRenderer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.tasks import real_word_crops  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.dataset import real_word_crops  # pylint: disable=import-outside-toplevel
 
   lines = []
   for i in range(40):
@@ -292,3 +292,39 @@ def test_real_word_crops_are_pasted_as_text_and_held_out_crops_never(tmp_path):
       pixels = page[inside > 0].astype(int)
       red_quads += np.mean((pixels[:, 2] > 150) & (pixels[:, :2].max(1) < 100)) > 0.6
   assert red_quads >= 6
+
+
+def test_pasted_edges_fade_in_when_feathered(tmp_path):
+  from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.dataset import renderer_options  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.pages import PageRenderer  # pylint: disable=import-outside-toplevel
+  import ml_collections  # pylint: disable=import-outside-toplevel
+
+  crop = np.zeros((40, 120, 3), np.uint8)
+  crop[..., 2] = 255
+  cv2.imwrite(str(tmp_path / "red.png"), crop)
+  (tmp_path / "labels.tsv").write_text("red.png\tred\n")
+
+  def redness(feather):
+    renderer = PageRenderer(fonts_for("train"), seed=2, height=384, width=384, max_lines=1,
+                            real_words=(str(tmp_path / "red.png"),), blanks=False,
+                            feather=feather)
+    ring, centre = [], []
+    for index in range(8):
+      page, quads = renderer.sample(index)
+      red = (page[..., 2].astype(int) - page[..., :2].max(-1)) > 100
+      for quad in quads:
+        (left, top), (right, bottom) = quad.min(0).astype(int), quad.max(0).astype(int)
+        if red[top:bottom, left:right].mean() > 0.2:  # the red paste, not a rendered line
+          ring.append(red[top:top + 2, left:right].mean())
+          centre.append(red[(top + bottom) // 2, left + 8:right - 8].mean())
+    return np.mean(ring), np.mean(centre), len(ring)
+
+  sharp, feathered = redness(0.0), redness(0.4)
+  assert sharp[2] == feathered[2] >= 3  # the same pastes in the same places
+  assert sharp[0] > 0.4 and feathered[0] < 0.2  # measured 0.56 and 0.08: the edges fade
+  assert min(sharp[1], feathered[1]) > 0.9  # the middle stays the crop
+
+  spec = ml_collections.ConfigDict({"real_words": (str(tmp_path / "labels.tsv"),)})
+  assert renderer_options(ml_collections.ConfigDict()) == {}  # plain pages keep their name
+  assert renderer_options(spec) == {"real_words": (str((tmp_path / "red.png").absolute()),)}

@@ -7,6 +7,7 @@ once (`build_pages`, several processes) into `pages.npy` (uint8 [N, S, S, 3], me
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import pathlib
@@ -15,11 +16,31 @@ import cv2
 import numpy as np
 import tqdm
 
+from flax_ocr.data.labelfile import read_label_file
 from flax_ocr.data.render import fonts_for
+from flax_ocr.data.tfds_builder import in_part
 from flax_ocr.det.pages import PageRenderer
 from flax_ocr.det.targets import db_targets
 
 PAGES, QUADS = "pages.npy", "quads.npz"
+RENDERER_OPTIONS = ("style", "clutter", "real_words", "blanks", "feather")
+
+
+def real_word_crops(label_files, heldout_every: int) -> tuple[str, ...]:
+  """Image paths of label files' word crops, less the 1 in `heldout_every` held out (the same
+  split the recognizer's runs evaluate on)."""
+  records = (r for f in label_files for r in read_label_file(f, skip_bad_lines=True)[0])
+  return tuple(str(r.image_path.absolute()) for r in records
+               if in_part(r, heldout_every, heldout_part=False))
+
+
+def renderer_options(spec) -> dict:
+  """The PageRenderer options a config's data split sets away from their defaults (plain
+  pages: {}), with `real_words` label files turned into their training crops' paths."""
+  defaults = {f.name: f.default for f in dataclasses.fields(PageRenderer)}
+  options = {name: spec.get(name, defaults[name]) for name in RENDERER_OPTIONS}
+  options["real_words"] = real_word_crops(options["real_words"], spec.get("heldout_every", 0))
+  return {name: value for name, value in options.items() if value != defaults[name]}
 
 
 def _render(args):
@@ -30,7 +51,7 @@ def _render(args):
 def build_pages(folder: str | os.PathLike, count: int, seed: int, size: int, fonts: str,
                 workers: int = 2, **renderer_options) -> pathlib.Path:
   """Renders `count` pages of `size` x `size` into `folder` (kept when already complete);
-  `renderer_options`: PageRenderer's style, clutter, real_words."""
+  `renderer_options`: PageRenderer's (`renderer_options`)."""
   folder = pathlib.Path(folder)
   if (folder / QUADS).exists():
     return folder

@@ -27,7 +27,9 @@ class PageRenderer:
   style: str = "pages"  # "scenes": also sign words and phrases, text down to 8 px
   clutter: int = 0  # up to this many patches of textless clutter a page (see `clutter`)
   real_words: tuple[str, ...] = ()  # real word crops (image paths) to paste in as text
-  max_real_words: int = 6  # up to this many a page (and half as many textless patches)
+  max_real_words: int = 6  # up to this many a page
+  blanks: bool = True  # and half as many textless pasted patches
+  feather: float = 0.0  # pasted edges fade in over this fraction of the paste's height
 
   def __post_init__(self):
     if self.style not in ("pages", "scenes"):
@@ -48,7 +50,7 @@ class PageRenderer:
         placed = self.place_real_word(page, occupied, rng)
         if placed is not None:
           quads.append(placed)
-      for _ in range(rng.integers(0, self.max_real_words // 2 + 1)):
+      for _ in range(rng.integers(0, self.max_real_words // 2 + 1) if self.blanks else 0):
         self.place_blank(page, occupied, rng)
     page_angle = rng.uniform(-25, 25) if rng.random() < 0.3 else 0.0
     if document:
@@ -140,7 +142,7 @@ class PageRenderer:
       alpha = cv2.warpAffine(np.asarray(mask, np.float32) / 255, transform,
                              (self.width, self.height))[..., None]
       ink = self.ink_for(page, region, rng)
-      page[:] = np.clip(page * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
+      blend(page, ink, alpha)
       occupied |= cv2.dilate(region, np.ones((5, 5), np.uint8))
       return quad
     return None
@@ -156,8 +158,7 @@ class PageRenderer:
       return
     mask = clutter(rng, patch_h, patch_w)[..., None]
     ink = self.ink_for(page, region, rng)
-    under = page[top:top + patch_h, left:left + patch_w]
-    under[:] = np.clip(under * (1 - mask) + ink * mask, 0, 255).astype(np.uint8)
+    blend(page[top:top + patch_h, left:left + patch_w], ink, mask)
     occupied |= region
 
   def place_real_word(self, page, occupied, rng):
@@ -184,7 +185,8 @@ class PageRenderer:
 
   def paste(self, page, occupied, patch, height: int, rng):
     """Pastes `patch` (BGR) scaled to `height` where nothing is yet, its edges blended into the
-    page; returns its quad, or None when it does not fit."""
+    page over `feather` x height pixels (half of the outermost pixel when 0); returns its
+    quad, or None when it does not fit."""
     width = int(patch.shape[1] * height / patch.shape[0])
     if width >= self.width - 4 or width < 4 or height < 4:
       return None
@@ -194,11 +196,10 @@ class PageRenderer:
       return None
     patch = cv2.resize(patch, (width, height), interpolation=cv2.INTER_AREA
                        if height < patch.shape[0] else cv2.INTER_LINEAR).astype(np.float32)
-    alpha = np.ones((height, width), np.float32)
-    cv2.rectangle(alpha, (0, 0), (width - 1, height - 1), 0.5, 1)
-    alpha = alpha[..., None]
-    under = page[top:top + height, left:left + width]
-    under[:] = np.clip(under * (1 - alpha) + patch * alpha, 0, 255).astype(np.uint8)
+    ramp = max(1.0, self.feather * height)
+    rows, cols = (np.minimum(np.arange(n), np.arange(n)[::-1]) + 0.5 for n in (height, width))
+    alpha = np.clip(np.minimum(rows[:, None], cols[None, :]) / ramp, 0, 1)[..., None]
+    blend(page[top:top + height, left:left + width], patch, alpha)
     occupied[max(top - 3, 0):top + height + 3, max(left - 3, 0):left + width + 3] = 1
     return np.float32([[left, top], [left + width, top], [left + width, top + height],
                        [left, top + height]])
@@ -211,6 +212,11 @@ class PageRenderer:
     while abs(ink.mean() - under) < 60:
       ink = rng.uniform(0, 255, 3)
     return ink
+
+
+def blend(under: np.ndarray, colour, alpha: np.ndarray) -> None:
+  """Paints `colour` (a colour or an image) over the uint8 image `under` in place, by `alpha`."""
+  under[:] = np.clip(under * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
 
 
 def _line_family(ys, xs, angle: float, period: float, thickness: float) -> np.ndarray:

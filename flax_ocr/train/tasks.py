@@ -25,7 +25,7 @@ from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_
     step_batches, train_iterator
 from flax_ocr.data.labelfile import read_label_file
 from flax_ocr.data.tfds_builder import decode_record, in_part
-from flax_ocr.det.dataset import PageSource, build_pages, training_example
+from flax_ocr.det.dataset import PageSource, build_pages, renderer_options, training_example
 from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.det.loss import db_loss
 from flax_ocr.distributed import barrier
@@ -126,22 +126,12 @@ def db_objective(model, batch):
   return total * count, count, {f"{k}_sum": v * count for k, v in parts.items()}
 
 
-def real_word_crops(label_files, heldout_every: int) -> tuple[str, ...]:
-  """Image paths of label files' word crops, less the 1 in `heldout_every` held out (the same
-  split the recognizer's runs evaluate on)."""
-  records = (r for f in label_files for r in read_label_file(f, skip_bad_lines=True)[0])
-  return tuple(str(r.image_path.absolute()) for r in records
-               if in_part(r, heldout_every, heldout_part=False))
-
-
 def pages_folder(config, workdir: pathlib.Path, split: str) -> pathlib.Path:
   """Builds a split's pages once (process 0), then every process opens them."""
   spec = config.data[split]
-  options = {"style": spec.get("style", "pages"), "clutter": spec.get("clutter", 0),
-             "real_words": real_word_crops(spec.get("real_words", ()),
-                                           spec.get("heldout_every", 0))}
+  options = renderer_options(spec)
   name = f"{split}_{spec.count}x{spec.size}_seed{spec.seed}_{spec.fonts}"
-  if options != {"style": "pages", "clutter": 0, "real_words": ()}:
+  if options:
     name += "_" + hashlib.sha1(json.dumps(options).encode()).hexdigest()[:10]
   folder = pathlib.Path(config.data.get("dir") or workdir / "data") / name
   if jax.process_index() == 0:

@@ -55,13 +55,19 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
 _worker_renderer: LineRenderer | None = None
 
 
-def renderer_for(config: OcrLinesConfig) -> LineRenderer:
-  samplers = {"lines": TextSampler, "words": WordSampler, "phrases": PhraseSampler}
-  if config.render_style not in samplers:
-    raise ValueError(f"render_style must be one of {sorted(samplers)}, "
+SAMPLERS = {"lines": TextSampler, "words": WordSampler, "phrases": PhraseSampler}
+
+
+def check_render_style(config: OcrLinesConfig) -> None:
+  if config.render_style not in SAMPLERS:
+    raise ValueError(f"render_style must be one of {sorted(SAMPLERS)}, "
                      f"got {config.render_style!r}")
+
+
+def renderer_for(config: OcrLinesConfig) -> LineRenderer:
+  check_render_style(config)
   sampler = (TextSampler(config.max_chars) if config.render_style == "lines"
-             else samplers[config.render_style](config.max_chars, config.words_file))
+             else SAMPLERS[config.render_style](config.max_chars, config.words_file))
   colors = color_clusters(config.colors_file) if config.colors_file else None
   return LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
                       distortions=config.render_distortions, sampler=sampler, colors=colors,
@@ -168,8 +174,7 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
 
 def build_dataset(config: OcrLinesConfig, data_dir: str | pathlib.Path):
   """Builds the dataset once (later calls reuse it) and returns its random-access source."""
-  if config.render_count:
-    renderer_for(config)  # bad render settings fail here, not in every render worker forever
+  check_render_style(config)  # here, not in every render worker's initializer, forever
   builder = OcrLines(config=config, data_dir=str(data_dir), file_format="array_record")
   builder.download_and_prepare()
   return builder.as_data_source(split="train")

@@ -176,9 +176,9 @@ class PageRenderer:
     height = int(min(rng.uniform(10, 80), self.height / 4))
     width = int(height * rng.uniform(1, 8))
     if rng.random() < 0.5:
-      grey = augment.photo_crop(rng, height, max(width, 1))
+      grey = augment.photo_crop(rng, height, width)
     else:
-      grey = np.full((height, max(width, 1)), rng.uniform(0, 255), np.float32)
+      grey = np.full((height, width), rng.uniform(0, 255), np.float32)
       grey += rng.normal(0, rng.uniform(1, 10), grey.shape).astype(np.float32)
     patch = np.clip(grey[..., None] * rng.uniform(0.7, 1.3, 3), 0, 255).astype(np.uint8)
     self.paste(page, occupied, patch, height, rng)

@@ -23,8 +23,7 @@ from flax_ocr.data.augment import augmenter
 from flax_ocr.data.datasets import ConcatSource, open_source, train_sources
 from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_buckets, \
     step_batches, train_iterator
-from flax_ocr.data.labelfile import read_label_file
-from flax_ocr.data.tfds_builder import decode_record, in_part
+from flax_ocr.data.tfds_builder import decode_record
 from flax_ocr.det.dataset import PageSource, build_pages, renderer_options, training_example
 from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
 from flax_ocr.det.loss import db_loss

@@ -15,6 +15,10 @@ had learnt to drop the spaces between words on detector boxes ("ORIONTILE", "cam
 single-word crops (still at step 11,000: 15% phrases was too little), so from step 11,121 phrases
 are 25% and single rendered words 10% less; the weights below keep the schedule of the steps
 before unchanged.
+
+At 1.5M samples (step 19,612) the model read the blank right end of a printed line cut at the
+page's column width as "00": from there on, rendered lines short in a wide box (a blank margin
+of 1-6 text heights on one side) are 10% of each batch, taken from the phrases.
 """
 
 import ml_collections
@@ -26,6 +30,7 @@ SYNTH = "../shared/data/synth_resources"
 NUM_STEPS = 23_440
 PHRASES_FROM = 10_312
 MORE_PHRASES_FROM = 11_121
+COLUMNS_FROM = 19_612
 
 
 def get_config():
@@ -46,10 +51,14 @@ def get_config():
                   "colors_file": f"{SYNTH}/iiit5k_gray_colormap.txt", "neighbours": 0.3,
                   "max_chars": 24,
                   "weight": ((0, 0.0), (PHRASES_FROM - 1, 0.0), (PHRASES_FROM, 0.15),
-                             (MORE_PHRASES_FROM - 1, 0.15), (MORE_PHRASES_FROM, 0.25))},
+                             (MORE_PHRASES_FROM - 1, 0.15), (MORE_PHRASES_FROM, 0.25),
+                             (COLUMNS_FROM - 1, 0.25), (COLUMNS_FROM, 0.15))},
       "lines": {"render_count": 60_000, "render_seed": 12, "render_fonts": "train",
                 "max_chars": 24,
                 "weight": ((0, 0.15), (PHRASES_FROM - 1, 0.128), (NUM_STEPS, 0.12))},
+      "column_lines": {"render_count": 30_000, "render_seed": 14, "render_fonts": "train",
+                       "max_chars": 24, "wide_margins": 1.0,
+                       "weight": ((0, 0.0), (COLUMNS_FROM - 1, 0.0), (COLUMNS_FROM, 0.1))},
       "real": {"label_files": real_files, "heldout_every": 20, "heldout_part": False,
                "augment": "real",
                "weight": ((0, 0.4), (PHRASES_FROM - 1, 0.488), (NUM_STEPS, 0.53))},

@@ -20,6 +20,16 @@ def test_renderer_is_deterministic_and_draws_text():
   assert renderer.sample(8)[1] != text_a or not np.array_equal(renderer.sample(8)[0], a)
 
 
+def test_short_lines_in_wide_boxes_keep_text_and_height():
+  plain = LineRenderer(fonts_for("train"), seed=5, distortions=False)
+  wide = LineRenderer(fonts_for("train"), seed=5, distortions=False, wide_margins=1.0)
+  for index in range(12):
+    (a, text_a), (b, text_b) = plain.sample(index), wide.sample(index)
+    assert text_a == text_b and a.shape[0] == b.shape[0]
+    text_h = a.shape[0] / 1.7 - 2  # the pads above and below add at most 0.7 text heights
+    assert text_h <= b.shape[1] - a.shape[1] <= 6 * a.shape[0]
+
+
 def test_train_and_heldout_fonts_do_not_overlap():
   train, heldout = set(fonts_for("train")), set(fonts_for("heldout"))
   assert not train & heldout

@@ -38,6 +38,9 @@ def dataset_config(name: str, spec, charset: Charset, data_config) -> OcrLinesCo
       "dictionary": charset.chars,
       "skip_unknown_chars": data_config.get("skip_unknown_chars", False),
   }
+  # Options added since: in the name only when set, so existing datasets keep theirs.
+  if spec.get("wide_margins", 0.0):
+    fields["wide_margins"] = spec.wide_margins
   digest = hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:10]
   return OcrLinesConfig(name=f"{name}_{digest}", workers=data_config.get("build_workers", 2),
                         **fields)

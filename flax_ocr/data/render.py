@@ -84,6 +84,9 @@ class LineRenderer:
   # background take two of one crop's; None: any two tones at least 40 levels apart.
   colors: list | None = None
   neighbours: float = 0.0  # probability that cut-off lines above / below show at the edges
+  # Probability that the line is short in a wide box: blank background 1-6 text heights wide on
+  # one side, as fixed-width column crops and form fields cut it.
+  wide_margins: float = 0.0
 
   def rng(self, index: int) -> np.random.Generator:
     return np.random.default_rng([self.seed, index])
@@ -102,7 +105,11 @@ class LineRenderer:
     pad_x = int(rng.uniform(0.0, 0.6) * text_h) + 1
     pad_top = int(rng.uniform(0.0, 0.35) * text_h) + 1
     pad_bottom = int(rng.uniform(0.0, 0.35) * text_h) + 1
-    width = right - min(left, 0) + 2 * pad_x
+    margin_left = margin_right = 0
+    if self.wide_margins and rng.random() < self.wide_margins:
+      margin = int(rng.uniform(1.0, 6.0) * text_h)
+      margin_left, margin_right = (0, margin) if rng.random() < 0.75 else (margin, 0)
+    width = right - min(left, 0) + 2 * pad_x + margin_left + margin_right
     height = text_h + pad_top + pad_bottom
 
     canvas = augment.background(rng, height, width)
@@ -113,7 +120,7 @@ class LineRenderer:
         ink = rng.uniform(0, 255)
     else:
       canvas, ink = self._measured_colors(canvas, rng)
-    origin = (pad_x - min(left, 0), pad_top - min(top, 0))
+    origin = (margin_left + pad_x - min(left, 0), pad_top - min(top, 0))
     image = canvas
     effect = rng.random()
     if effect < 0.1:  # drop shadow

@@ -59,12 +59,26 @@ def shorten(text: str, max_chars: int) -> str:
   return text[:cut] if cut > max_chars // 2 else text[:max_chars].strip()
 
 
-class TextSampler:
-  """Draws line texts of at most `max_chars` characters from a numpy Generator."""
+@functools.cache
+def vocabulary(path: str) -> tuple[str, ...]:
+  """A word list, one word a line (e.g. MJSynth's 88k words)."""
+  words = pathlib.Path(path).read_text(encoding="utf-8").split()
+  if not words:
+    raise ValueError(f"{path}: no words in this file")
+  return tuple(words)
 
-  def __init__(self, max_chars: int = 24, words: tuple[str, ...] | None = None):
+
+class Sampler:
+  """Texts of at most `max_chars` characters from a numpy Generator, built on the words of
+  `words_file` (one a line) or the built-in list."""
+
+  def __init__(self, max_chars: int = 24, words_file: str = ""):
     self.max_chars = max_chars
-    self.words = words or dictionary_words()
+    self.words = vocabulary(words_file) if words_file else dictionary_words()
+
+
+class TextSampler(Sampler):
+  """Printed-line texts: words, sentences, numbers, symbols."""
 
   def word(self, rng: np.random.Generator) -> str:
     pool = COMMON_WORDS if rng.random() < 0.4 else self.words
@@ -130,22 +144,9 @@ class TextSampler:
     return shorten(" ".join(text.split()), self.max_chars) or self.word(rng)[: self.max_chars]
 
 
-@functools.cache
-def vocabulary(path: str) -> tuple[str, ...]:
-  """A word list, one word a line (e.g. MJSynth's 88k words)."""
-  words = pathlib.Path(path).read_text(encoding="utf-8").split()
-  if not words:
-    raise ValueError(f"{path}: no words in this file")
-  return tuple(words)
-
-
-class WordSampler:
+class WordSampler(Sampler):
   """Single words as scene text shows them: a vocabulary's words in lower, upper or
   capitalised case (about a third each), some numbers and codes, a little punctuation."""
-
-  def __init__(self, max_chars: int = 24, words_file: str = ""):
-    self.max_chars = max_chars
-    self.words = vocabulary(words_file) if words_file else dictionary_words()
 
   def __call__(self, rng: np.random.Generator) -> str:
     return self.word(rng)[: self.max_chars]

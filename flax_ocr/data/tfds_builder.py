@@ -44,6 +44,7 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
   words_file: str = ""  # the vocabulary of "words" / "phrases" (default: the built-in list)
   colors_file: str = ""  # text / background grey pairs, one "tm ts bm bs" a line
   neighbours: float = 0.0  # probability of cut-off neighbouring lines at the edges
+  wide_margins: float = 0.0  # probability of a short line in a wide box (LineRenderer)
   max_chars: int = 24
   heldout_every: int = 0  # >0: label-file records split by a hash of their image's name...
   heldout_part: bool = False  # ...into 1 in `heldout_every` (True) or the others (False)
@@ -66,12 +67,11 @@ def check_render_style(config: OcrLinesConfig) -> None:
 
 def renderer_for(config: OcrLinesConfig) -> LineRenderer:
   check_render_style(config)
-  sampler = (TextSampler(config.max_chars) if config.render_style == "lines"
-             else SAMPLERS[config.render_style](config.max_chars, config.words_file))
+  sampler = SAMPLERS[config.render_style](config.max_chars, config.words_file)
   colors = color_clusters(config.colors_file) if config.colors_file else None
   return LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
                       distortions=config.render_distortions, sampler=sampler, colors=colors,
-                      neighbours=config.neighbours)
+                      neighbours=config.neighbours, wide_margins=config.wide_margins)
 
 
 def color_clusters(path: str) -> list[np.ndarray]:

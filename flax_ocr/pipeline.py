@@ -12,6 +12,7 @@ from flax_ocr import compile_cache
 from flax_ocr.cls.predictor import DirectionPredictor
 from flax_ocr.det.crops import page_text, reading_order, rectify
 from flax_ocr.det.detector import TextDetector
+from flax_ocr.det.geometry import keep_best
 from flax_ocr.preprocess import ImageError, load_image, to_bgr
 from flax_ocr.rec.recognizer import TextRecognizer
 
@@ -104,7 +105,19 @@ class OCR:
       if rec:
         return self._recognize([image], cls)
       return self.classifier.classify([image]) if cls else []
-    return self.read_boxes(image, [quad for quad, _ in self.detector.detect(image)], cls, rec)
+    if not rec:
+      return self.read_boxes(image, [quad for quad, _ in self.detector.detect(image)], cls, rec)
+    return self.read_candidates(image, self.detector.candidates(image), cls)
+
+  def read_candidates(self, image: np.ndarray, found, cls: bool):
+    """`ocr`'s lines for the detector's candidate boxes [(quad, score)]. A detector looking at
+    several scales finds some lines more than once: of boxes covering more than half of one
+    another, the more confidently read stays."""
+    lines = self.read_boxes(image, [quad for quad, _ in found], cls)
+    if len(self.detector.resize.scales) == 1:
+      return lines
+    return [lines[i] for i in keep_best([np.float32(box) for box, _ in lines],
+                                        [confidence for _, (_, confidence) in lines])]
 
   def read_boxes(self, image: np.ndarray, quads, cls: bool, rec: bool = True):
     """`ocr`'s result for an image's detected quadrilaterals: put in reading order, cut out,

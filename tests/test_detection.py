@@ -163,6 +163,19 @@ def test_detection_counts_match_one_to_one_at_iou_half():
   assert detection_scores(detection_counts([], []))["hmean"] == 0.0
 
 
+def test_of_overlapping_boxes_the_best_scored_stays_in_place():
+  from flax_ocr.det.geometry import keep_best  # pylint: disable=import-outside-toplevel
+  def box(x, y, w=40, h=10):
+    return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+  quads = [box(0, 0, 200, 40),  # a whole line, found at a smaller scale
+           box(5, 5), box(60, 5),  # its words, found at full size
+           box(0, 100), box(10, 102),  # one word found twice, 3/4 overlapping
+           box(0, 200), box(30, 200)]  # neighbours touching over a quarter: both stay
+  assert keep_best(quads, [0.9, 0.8, 0.85, 0.5, 0.6, 0.7, 0.7]) == [0, 4, 5, 6]
+  assert keep_best(quads, [0.5, 0.8, 0.95, 0.6, 0.5, 0.7, 0.7]) == [1, 2, 3, 5, 6]
+  assert keep_best([], []) == []
+
+
 def test_rectify_undoes_a_rotation_and_turns_vertical_crops():
   from flax_ocr.det.crops import rectify  # pylint: disable=import-outside-toplevel
   image = np.zeros((200, 200), np.uint8)

@@ -128,38 +128,62 @@ def test_shipped_detector_on_held_out_synthetic_pages():
   assert scores["hmean"] >= 0.8, scores
 
 
-def test_ten_pixel_words_on_photographs_are_found():
-  """Words 10 px high (the font's line height, as the training quads measure it) drawn on
-  photographs at 768 x 1024, where the detector does not scale the image."""
-  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
+def words_on_a_photograph(words, line_height: int, origins, trial: int):
+  """(BGR image 768 x 1024, true quads): `words` drawn dark on a lightened photograph at
+  `origins`, in a held-out font family whose line height (ascent + descent, as the training
+  quads measure it) is at most `line_height` px."""
   from flax_ocr.data import augment  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   if fonts == [BUILTIN_FONT]:
     pytest.skip("no system fonts installed (scripts/install_fonts.sh)")
-  detector, rng = TextDetector(), np.random.default_rng(0)
+  grey = 0.5 * augment.photo_crop(np.random.default_rng(trial), 768, 1024) + 0.5 * 200
+  image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)).convert("RGB")
+  draw = ImageDraw.Draw(image)
+  size = 6
+  while sum(load_font(fonts[trial], size + 1).getmetrics()) <= line_height:
+    size += 1
+  font = load_font(fonts[trial], size)
+  height = sum(font.getmetrics())
+  quads = []
+  for word, (x, y) in zip(words, origins):
+    left, _, right, _ = draw.textbbox((x, y), word, font=font)
+    draw.text((x, y), word, font=font, fill=(20, 20, 20))
+    quads.append(np.float32([[left, y], [right, y], [right, y + height], [left, y + height]]))
+  return np.asarray(image)[:, :, ::-1].copy(), quads
+
+
+def best_ious(detector, image, quads) -> list[float]:
+  boxes = [box for box, _ in detector.detect(image)]
+  return [max((polygon_iou(q, box) for box in boxes), default=0.0) for q in quads]
+
+
+def test_ten_pixel_words_on_photographs_are_found():
+  """Words 10 px high on photographs at 768 x 1024, where the detector does not scale the
+  image."""
+  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
   words = ("EXIT", "Bakery", "OPEN", "Station", "PARKING", "Coffee", "Hotel", "SALE",
            "Pharmacy", "Taxi", "MARKET", "Books")
+  origins = [(60 + 300 * (i % 3), 80 + 150 * (i // 3)) for i in range(len(words))]
+  detector = TextDetector()
   ious = []
   for trial in range(3):
-    grey = 0.5 * augment.photo_crop(rng, 768, 1024) + 0.5 * 200
-    image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    size = 6
-    while sum(load_font(fonts[trial], size + 1).getmetrics()) <= 10:
-      size += 1
-    font = load_font(fonts[trial], size)
-    quads = []
-    for i, word in enumerate(words):
-      x, y = 60 + 300 * (i % 3), 80 + 150 * (i // 3)
-      left, _, right, _ = draw.textbbox((x, y), word, font=font)
-      draw.text((x, y), word, font=font, fill=(20, 20, 20))
-      quads.append(np.float32([[left, y], [right, y], [right, y + sum(font.getmetrics())],
-                               [left, y + sum(font.getmetrics())]]))
-    boxes = [box for box, _ in detector.detect(np.asarray(image)[:, :, ::-1].copy())]
-    ious += [max((polygon_iou(q, box) for box in boxes), default=0.0) for q in quads]
-  # Measured: 30 of 36 at IoU >= 0.5, the rest 0.39-0.48 (boxes a few pixels loose); the
-  # page-trained detector found 18.
+    ious += best_ious(detector, *words_on_a_photograph(words, 10, origins, trial))
+  # Measured: 35 of 36 at IoU >= 0.5, the last 0.48 (a box a few pixels loose); the
+  # page-trained detector found 17.
   assert np.mean(np.array(ious) >= 0.5) >= 0.75 and min(ious) > 0.3, np.round(ious, 2)
+
+
+def test_large_words_on_photographs_are_found():
+  """Words 120 px high, as shop signs are: the full-size pass alone found 10 of these 16 (the
+  network sees too little of each letter); with the second look at 0.6 of the size, all."""
+  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
+  detector = TextDetector()
+  assert detector.resize.scales == (1.0, 0.6)
+  ious = []
+  for trial in range(4):
+    ious += best_ious(detector, *words_on_a_photograph(
+        ("EXIT", "Bakery", "OPEN", "Hotel"), 120, [(40, 40 + 192 * i) for i in range(4)], trial))
+  assert min(ious) >= 0.5, np.round(ious, 2)
 
 
 def test_every_line_of_the_skimage_book_page_is_read(ocr):

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from flax_ocr.det.geometry import keep_best
 from flax_ocr.det.postprocess import BoxConfig, boxes_from_prob
 
 STRIDE = 32  # DBNet's input sides must be multiples of this
@@ -23,21 +24,26 @@ class ResizeConfig:
   `max_upscale` times larger, then anything whose longer side exceeds `max_long_side` is
   brought down. Ours pads the sides to multiples of 32; `stretch` (PaddleOCR's) instead
   resizes each side to its nearest multiple of 32. Pixels become (x / 255 - mean) / std per
-  BGR channel."""
+  BGR channel. `scales`: the detector looks at the image at each of these fractions of that
+  size (large text it misses at full size is found smaller); the pipeline then keeps the
+  better-read of overlapping boxes."""
   min_short_side: int = 736
   max_upscale: float = 2.0
   max_long_side: int = 1600
   stretch: bool = False
+  scales: tuple[float, ...] = (1.0,)
   mean: tuple[float, ...] = (0.5, 0.5, 0.5)
   std: tuple[float, ...] = (0.5, 0.5, 0.5)
 
 
-def detection_input(image: np.ndarray, resize: ResizeConfig = ResizeConfig()):
+def detection_input(image: np.ndarray, resize: ResizeConfig = ResizeConfig(),
+                    zoom: float = 1.0):
   """BGR uint8 [H, W, 3] -> (float32 [1, H', W', 3] normalised, sides multiples of 32,
-  (scale_x, scale_y)): the image sits at the top left, scaled, any padding is zero."""
+  (scale_x, scale_y)): the image sits at the top left, scaled (`zoom` times `resize`'s
+  size), any padding is zero."""
   height, width = image.shape[:2]
   scale = min(max(resize.min_short_side / min(height, width), 1.0), resize.max_upscale)
-  scale = min(scale, resize.max_long_side / max(height, width))
+  scale = min(scale, resize.max_long_side / max(height, width)) * zoom
   if resize.stretch:
     new_h = max(int(round(height * scale / STRIDE)) * STRIDE, STRIDE)
     new_w = max(int(round(width * scale / STRIDE)) * STRIDE, STRIDE)
@@ -79,19 +85,32 @@ class TextDetector:
     """Compiles (or loads from the compilation cache) the detector for images of these
     (height, width)s; it compiles once per padded input size."""
     for height, width in image_shapes:
-      self.probability(np.zeros((height, width, 3), np.uint8))
+      for zoom in self.resize.scales:
+        self.probability(np.zeros((height, width, 3), np.uint8), zoom)
 
-  def probability(self, image: np.ndarray):
-    """(text probability map of the resized image, (scale_x, scale_y))."""
-    batch, (scale_x, scale_y) = detection_input(image, self.resize)
+  def probability(self, image: np.ndarray, zoom: float = 1.0):
+    """(text probability map of the resized image, (scale_x, scale_y)); `zoom` scales the
+    detector's input size."""
+    batch, (scale_x, scale_y) = detection_input(image, self.resize, zoom)
     prob = np.asarray(_probability(self.graphdef, self.state, jnp.asarray(batch)))[0]
     new_h = int(round(image.shape[0] * scale_y))
     new_w = int(round(image.shape[1] * scale_x))
     return prob[:new_h, :new_w], (scale_x, scale_y)
 
   def detect(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """[(quad [4, 2] float32 in image pixels, score)] for a BGR uint8 image [H, W, 3]."""
-    return self.boxes_in(*self.probability(image), image.shape[:2])
+    """[(quad [4, 2] float32 in image pixels, score)] for a BGR uint8 image [H, W, 3]. With
+    several `resize.scales`, of boxes covering more than half of one another the higher-scoring
+    stays (the pipeline instead keeps the better-read: `candidates`)."""
+    found = self.candidates(image)
+    if len(self.resize.scales) == 1:
+      return found
+    return [found[i] for i in keep_best([quad for quad, _ in found], [s for _, s in found])]
+
+  def candidates(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """detect()'s boxes at every one of `resize.scales`, the same line possibly more than
+    once."""
+    return [box for zoom in self.resize.scales
+            for box in self.boxes_in(*self.probability(image, zoom), image.shape[:2])]
 
   def boxes_in(self, prob, scales, image_shape, boxes: BoxConfig | None = None):
     """detect()'s boxes from a `probability()` result, with these box settings (default: the

@@ -37,3 +37,20 @@ def polygon_iou(a: np.ndarray, b: np.ndarray) -> float:
   pa, pb = shapely.Polygon(a), shapely.Polygon(b)
   union = pa.union(pb).area
   return pa.intersection(pb).area / union if union > 0 else 0.0
+
+
+def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+  """The share of the smaller polygon's area that the other covers."""
+  pa, pb = shapely.Polygon(a), shapely.Polygon(b)
+  smaller = min(pa.area, pb.area)
+  return pa.intersection(pb).area / smaller if smaller > 0 else 0.0
+
+
+def keep_best(quads, scores, overlap: float = 0.5) -> list[int]:
+  """Indices of the quads kept when, of any two covering more than `overlap` of the smaller
+  one, only the higher-scoring stays (greedy, best first); in their given order."""
+  kept = []
+  for i in np.argsort(-np.asarray(scores, np.float64), kind="stable"):
+    if all(overlap_of_smaller(quads[i], quads[k]) <= overlap for k in kept):
+      kept.append(int(i))
+  return sorted(kept)

@@ -1,5 +1,7 @@
 """DB detection core: targets, loss and post-processing on a synthetic page with known boxes."""
 
+import shutil
+
 import cv2
 import jax
 import jax.numpy as jnp
@@ -224,11 +226,13 @@ def test_direction_classifier_learns_flipped_crops():
 @pytest.mark.timeout(600)
 def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
   """The one trainer, on 4 fake devices, for the two new tasks: pages built and cropped,
-  the DB and direction objectives, their evaluations, checkpoints the inference classes load."""
+  the DB and direction objectives, their evaluations, exact resumption, checkpoints the
+  inference classes load."""
   from configs import cls_direction, det_db_lite  # pylint: disable=import-outside-toplevel
   from flax_ocr.cls.predictor import DirectionPredictor  # pylint: disable=import-outside-toplevel
   from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
+  from tests.test_runs import assert_same_params, params_of  # pylint: disable=import-outside-toplevel
 
   det = det_db_lite.get_config()
   det.model.widths, det.model.inner = (8, 8, 16, 16), 16
@@ -245,6 +249,12 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
   det_metrics = train_and_evaluate(det, tmp_path / "det")
   assert set(det_metrics) == {"precision", "recall", "hmean"}
   assert list((tmp_path / "det" / "data").glob("train_12x128_*/pages.npy"))
+  # Resumed from step 3 of the same run, it ends where the straight run ended.
+  shutil.copytree(tmp_path / "det", tmp_path / "resumed")
+  for later in ("checkpoints/6", "best"):
+    shutil.rmtree(tmp_path / "resumed" / later)
+  train_and_evaluate(det, tmp_path / "resumed")
+  assert_same_params(params_of(tmp_path / "resumed"), params_of(tmp_path / "det"), atol=1e-6)
   page = np.zeros((100, 150, 3), np.uint8)
   assert isinstance(TextDetector(tmp_path / "det").detect(page), list)
   cls_metrics = train_and_evaluate(cls, tmp_path / "cls")

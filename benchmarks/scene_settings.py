@@ -76,10 +76,8 @@ def main():
       maps = {zoom: ocr.detector.probability(image, zoom)
               for zoom in sorted({zoom for scales in scale_sets for zoom in scales})}
       for boxes, scales in grid:
-        found = [box for zoom in scales
-                 for box in ocr.detector.boxes_in(*maps[zoom], image.shape[:2], boxes)]
-        ocr.detector.resize = dataclasses.replace(resize, scales=scales)
-        lines = [reading for _, reading in ocr.read_candidates(image, found, cls=True)]
+        looks = [ocr.detector.boxes_in(*maps[zoom], image.shape[:2], boxes) for zoom in scales]
+        lines = [reading for _, reading in ocr.read_candidates(image, looks, cls=True)]
         readings[boxes, scales].append((truth, complete, lines))
     for (boxes, scales), drop in itertools.product(grid, args.drop_score):
       rows.append((pathlib.Path(folder).name, boxes, scales, drop,

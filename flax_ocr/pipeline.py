@@ -16,6 +16,10 @@ from flax_ocr.det.geometry import keep_best
 from flax_ocr.preprocess import ImageError, load_image, to_bgr
 from flax_ocr.rec.recognizer import TextRecognizer
 
+# Two readings of one line from different looks closer than this are a tie (a space more or
+# less at 0.999 vs 0.994), kept from the full-size look the box settings were chosen on.
+SAME_CONFIDENCE = 0.01
+
 
 def model_folders(models) -> dict[str, pathlib.Path]:
   """{"det", "rec", "cls"} -> export folder for `models`: a PP-OCR family name (converted from
@@ -109,26 +113,33 @@ class OCR:
       return self.read_boxes(image, [quad for quad, _ in self.detector.detect(image)], cls, rec)
     return self.read_candidates(image, self.detector.candidates(image), cls)
 
-  def read_candidates(self, image: np.ndarray, found, cls: bool):
-    """`ocr`'s lines for the detector's candidate boxes [(quad, score)]. A detector looking at
-    several scales finds some lines more than once: of boxes covering more than half of one
-    another, the more confidently read stays."""
-    lines = self.read_boxes(image, [quad for quad, _ in found], cls)
-    if len(self.detector.resize.scales) == 1:
-      return lines
-    return [lines[i] for i in keep_best([np.float32(box) for box, _ in lines],
-                                        [confidence for _, (_, confidence) in lines])]
+  def read_candidates(self, image: np.ndarray, looks, cls: bool):
+    """`ocr`'s lines for the detector's candidate boxes, [(quad, score)] per look. A detector
+    looking at several scales finds some lines more than once: of boxes covering more than
+    half of one another, the more confidently read stays; readings less than `SAME_CONFIDENCE`
+    apart count as equal, and the earlier (full-size) look's stays."""
+    quads = [quad for look in looks for quad, _ in look]
+    look_of = [k for k, look in enumerate(looks) for _ in look]
+    read = self._read_in_order(image, quads, cls)
+    if len(looks) == 1:
+      return [line for _, line in read]
+    scores = [confidence - SAME_CONFIDENCE * look_of[i] for i, (_, (_, confidence)) in read]
+    return [read[j][1] for j in keep_best([np.float32(box) for _, (box, _) in read], scores)]
 
   def read_boxes(self, image: np.ndarray, quads, cls: bool, rec: bool = True):
     """`ocr`'s result for an image's detected quadrilaterals: put in reading order, cut out,
     read; lines read below `drop_score` confidence, or as nothing, are dropped."""
+    return [line for _, line in self._read_in_order(image, quads, cls, rec)]
+
+  def _read_in_order(self, image: np.ndarray, quads, cls: bool, rec: bool = True):
+    """read_boxes' lines, each with its index in `quads`."""
     quads = np.array(quads, np.float32).reshape(-1, 4, 2)
-    quads = quads[reading_order(quads)]
+    order = reading_order(quads)
     if not rec:
-      return [quad.tolist() for quad in quads]
-    results = self._recognize([rectify(image, quad) for quad in quads], cls)
-    return [[quad.tolist(), (text, confidence)]
-            for quad, (text, confidence) in zip(quads, results)
+      return [(i, quads[i].tolist()) for i in order]
+    results = self._recognize([rectify(image, quads[i]) for i in order], cls)
+    return [(i, [quads[i].tolist(), (text, confidence)])
+            for i, (text, confidence) in zip(order, results)
             if confidence >= self.drop_score and text.strip()]
 
   def _recognize(self, crops, cls: bool) -> list[tuple[str, float]]:

@@ -101,16 +101,16 @@ class TextDetector:
     """[(quad [4, 2] float32 in image pixels, score)] for a BGR uint8 image [H, W, 3]. With
     several `resize.scales`, of boxes covering more than half of one another the higher-scoring
     stays (the pipeline instead keeps the better-read: `candidates`)."""
-    found = self.candidates(image)
+    found = [box for look in self.candidates(image) for box in look]
     if len(self.resize.scales) == 1:
       return found
     return [found[i] for i in keep_best([quad for quad, _ in found], [s for _, s in found])]
 
-  def candidates(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """detect()'s boxes at every one of `resize.scales`, the same line possibly more than
-    once."""
-    return [box for zoom in self.resize.scales
-            for box in self.boxes_in(*self.probability(image, zoom), image.shape[:2])]
+  def candidates(self, image: np.ndarray) -> list[list[tuple[np.ndarray, float]]]:
+    """detect()'s boxes per look, one list for each of `resize.scales`: the same line may be
+    found in several."""
+    return [self.boxes_in(*self.probability(image, zoom), image.shape[:2])
+            for zoom in self.resize.scales]
 
   def boxes_in(self, prob, scales, image_shape, boxes: BoxConfig | None = None):
     """detect()'s boxes from a `probability()` result, with these box settings (default: the

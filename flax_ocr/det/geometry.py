@@ -39,9 +39,8 @@ def polygon_iou(a: np.ndarray, b: np.ndarray) -> float:
   return pa.intersection(pb).area / union if union > 0 else 0.0
 
 
-def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+def overlap_of_smaller(pa: shapely.Polygon, pb: shapely.Polygon) -> float:
   """The share of the smaller polygon's area that the other covers."""
-  pa, pb = shapely.Polygon(a), shapely.Polygon(b)
   smaller = min(pa.area, pb.area)
   return pa.intersection(pb).area / smaller if smaller > 0 else 0.0
 
@@ -49,8 +48,12 @@ def overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
 def keep_best(quads, scores, overlap: float = 0.5) -> list[int]:
   """Indices of the quads kept when, of any two covering more than `overlap` of the smaller
   one, only the higher-scoring stays (greedy, best first); in their given order."""
+  polygons = [shapely.Polygon(q) for q in quads]
+  bounds = np.array([p.bounds for p in polygons]).reshape(-1, 4)  # x0, y0, x1, y1
   kept = []
   for i in np.argsort(-np.asarray(scores, np.float64), kind="stable"):
-    if all(overlap_of_smaller(quads[i], quads[k]) <= overlap for k in kept):
+    near = [k for k in kept if bounds[k, 0] < bounds[i, 2] and bounds[i, 0] < bounds[k, 2]
+            and bounds[k, 1] < bounds[i, 3] and bounds[i, 1] < bounds[k, 3]]
+    if all(overlap_of_smaller(polygons[i], polygons[k]) <= overlap for k in near):
       kept.append(int(i))
   return sorted(kept)

@@ -18,6 +18,7 @@ def frame_lengths(frame_paddings):
 
 def label_fits(labels, label_paddings, logit_paddings):
   """True where a label can be aligned to the frames: length + adjacent repeats <= frames.
+  An empty label (an image without text) aligns to blanks only.
 
   optax.ctc_loss returns a huge constant (~1e5) for labels that don't fit; such samples must not
   be trained on.
@@ -26,7 +27,7 @@ def label_fits(labels, label_paddings, logit_paddings):
   length = valid.sum(-1)
   repeats = ((labels[:, 1:] == labels[:, :-1]) * valid[:, 1:] * valid[:, :-1]).sum(-1)
   frames = (1.0 - logit_paddings).sum(-1)
-  return (length + repeats <= frames) & (length > 0)
+  return length + repeats <= frames
 
 
 def ctc_loss(logits, logit_paddings, labels, label_paddings):

@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from flax_ocr.charset import BLANK
 from flax_ocr.ctc import ctc_loss, greedy_decode, label_fits
 
 
@@ -87,3 +88,13 @@ def test_infeasible_labels_are_detected_and_get_no_loss():
   assert fits.tolist() == [True, False, True, True]
   assert float(loss[1]) == 0.0
   assert bool(jnp.all(jnp.isfinite(loss))) and float(loss.max()) < 100
+
+
+def test_an_empty_label_trains_every_frame_towards_blank():
+  """A textless image's label is "": its loss is -sum of log P(blank) over the real frames."""
+  logits = jax.random.normal(jax.random.key(1), (1, 6, 5))
+  logit_paddings = jnp.array([[0, 0, 0, 0, 1, 1.0]])
+  loss, fits = ctc_loss(logits, logit_paddings, jnp.zeros((1, 3), jnp.int32), jnp.ones((1, 3)))
+  blank = jax.nn.log_softmax(logits, -1)[0, :4, BLANK]
+  assert fits.tolist() == [True]
+  assert float(loss[0]) == pytest.approx(-float(blank.sum()), rel=1e-5)

@@ -30,6 +30,35 @@ def test_short_lines_in_wide_boxes_keep_text_and_height():
     assert text_h <= b.shape[1] - a.shape[1] <= 6 * a.shape[0]
 
 
+def test_textless_images_are_labelled_empty_at_their_rate_and_keep_line_shapes():
+  mixed = LineRenderer(fonts_for("train"), seed=6, textless=0.25)
+  texts = [mixed.sample(i)[1] for i in range(200)]
+  assert 30 <= texts.count("") <= 70
+  lines = LineRenderer(fonts_for("train"), seed=6, distortions=False)
+  blank = LineRenderer(fonts_for("train"), seed=6, distortions=False, textless=1.0)
+  line_heights = [lines.sample(i)[0].shape[0] for i in range(40)]
+  textless = [blank.sample(i) for i in range(40)]
+  assert {text for _, text in textless} == {""}
+  heights = [image.shape[0] for image, _ in textless]
+  assert min(line_heights) - 8 <= np.median(heights) <= max(line_heights)
+  assert all(image.shape[1] >= 0.6 * image.shape[0] for image, _ in textless)
+  assert sum(image.std() > 10 for image, _ in textless) >= 10  # clutter and cut-off lines
+
+
+def test_options_added_later_rename_only_the_data_sets_that_use_them():
+  from flax_ocr.data.datasets import dataset_config  # pylint: disable=import-outside-toplevel
+  import ml_collections  # pylint: disable=import-outside-toplevel
+  data = ml_collections.ConfigDict({"max_label_length": 32})
+  spec = {"render_count": 10, "render_style": "words"}
+  name = dataset_config("words", ml_collections.ConfigDict(spec), CHARSET, data).name
+  unset = dict(spec, textless=0.0, wide_margins=0.0)
+  assert dataset_config("words", ml_collections.ConfigDict(unset), CHARSET, data).name == name
+  for option in ("textless", "wide_margins"):
+    used = ml_collections.ConfigDict(dict(spec, **{option: 0.1}))
+    config = dataset_config("words", used, CHARSET, data)
+    assert config.name != name and getattr(config, option) == 0.1
+
+
 def test_train_and_heldout_fonts_do_not_overlap():
   train, heldout = set(fonts_for("train")), set(fonts_for("heldout"))
   assert not train & heldout

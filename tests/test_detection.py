@@ -266,8 +266,9 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
 def test_scene_pages_hold_small_text_and_textless_clutter():
   """Scene pages: every kind of clutter draws a real pattern; the pages keep their quads on
   drawn text (ink inside each quad), include text under 14 px, and differ from the page style."""
+  from flax_ocr.data.augment import clutter  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
-  from flax_ocr.det.pages import PageRenderer, clutter  # pylint: disable=import-outside-toplevel
+  from flax_ocr.det.pages import PageRenderer  # pylint: disable=import-outside-toplevel
 
   masks = [clutter(np.random.default_rng(seed), 120, 160) for seed in range(40)]
   assert all(m.shape == (120, 160) and 0.02 < m.mean() < 0.9 for m in masks)

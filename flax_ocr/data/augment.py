@@ -55,6 +55,47 @@ def background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
   return np.clip(base + blobs * rng.uniform(10, 50), 0, 255)
 
 
+def _line_family(ys, xs, angle: float, period: float, thickness: float) -> np.ndarray:
+  """Parallel bars `thickness` wide every `period` pixels, across direction `angle`."""
+  across = xs * np.cos(angle) + ys * np.sin(angle)
+  return (np.mod(across, period) < thickness).astype(np.float32)
+
+
+def clutter(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+  """A float32 [height, width] mask in [0, 1] of one regular, text-like but textless pattern:
+  a grid, a railing, stripes, wire mesh, a row of strip lights or a lattice of dots."""
+  ys, xs = np.mgrid[:height, :width].astype(np.float32)
+  period = rng.uniform(5, 32)
+  thickness = rng.uniform(1, max(1.5, period / 2.5))
+  angle = rng.choice([0.0, np.pi / 2]) + rng.uniform(-0.15, 0.15)
+  kind = rng.integers(6)
+  if kind == 0:  # grid
+    mask = np.maximum(_line_family(ys, xs, angle, period, thickness),
+                      _line_family(ys, xs, angle + np.pi / 2, period, thickness))
+  elif kind == 1:  # railing: bars between two rails
+    mask = _line_family(ys, xs, 0.0, period, thickness)
+    rail = max(2, int(thickness * 2))
+    mask[:rail], mask[-rail:] = 1.0, 1.0
+  elif kind == 2:  # stripes
+    mask = _line_family(ys, xs, angle, period, period * rng.uniform(0.3, 0.7))
+  elif kind == 3:  # wire mesh
+    tilt = rng.uniform(0.5, 1.1)
+    mask = np.maximum(_line_family(ys, xs, tilt, period, thickness),
+                      _line_family(ys, xs, -tilt, period, thickness))
+  elif kind == 4:  # strip lights: bright rounded bars in rows
+    mask = np.zeros((height, width), np.float32)
+    bar_h, bar_w = rng.uniform(4, 14), rng.uniform(30, 120)
+    for y in np.arange(rng.uniform(0, bar_h), height, bar_h * rng.uniform(2.5, 6)):
+      for x in np.arange(rng.uniform(0, bar_w), width, bar_w * rng.uniform(1.2, 2)):
+        cv2.rectangle(mask, (int(x), int(y)), (int(x + bar_w), int(y + bar_h)), 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(0.5, 2.5))
+  else:  # lattice of dots (perforated metal, studs)
+    radius = thickness / 2 + 1
+    cells = np.stack([np.mod(ys, period) - period / 2, np.mod(xs, period) - period / 2])
+    mask = (np.hypot(*cells) < radius).astype(np.float32)
+  return mask
+
+
 def perspective(image: np.ndarray, rng: np.random.Generator, strength: float,
                 fill: float) -> np.ndarray:
   """Moves each corner by up to `strength` x height (perspective and shear distortion)."""

@@ -15,6 +15,10 @@ from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset
 from flax_ocr.distributed import barrier
 
 
+# Renderer options added after datasets were built with the fields above.
+ADDED_OPTIONS = ("wide_margins", "textless")
+
+
 def _absolute(path: str) -> str:
   return str(pathlib.Path(path).absolute()) if path else ""
 
@@ -39,8 +43,9 @@ def dataset_config(name: str, spec, charset: Charset, data_config) -> OcrLinesCo
       "skip_unknown_chars": data_config.get("skip_unknown_chars", False),
   }
   # Options added since: in the name only when set, so existing datasets keep theirs.
-  if spec.get("wide_margins", 0.0):
-    fields["wide_margins"] = spec.wide_margins
+  for option in ADDED_OPTIONS:
+    if spec.get(option, 0.0):
+      fields[option] = spec[option]
   digest = hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:10]
   return OcrLinesConfig(name=f"{name}_{digest}", workers=data_config.get("build_workers", 2),
                         **fields)

@@ -87,6 +87,10 @@ class LineRenderer:
   # Probability that the line is short in a wide box: blank background 1-6 text heights wide on
   # one side, as fixed-width column crops and form fields cut it.
   wide_margins: float = 0.0
+  # Probability that the image holds no text (label ""): a patch of background, clutter
+  # (railings, grids, lights) or only the cut-off edges of lines above and below, as a
+  # detector's false boxes on photographs crop them.
+  textless: float = 0.0
 
   def rng(self, index: int) -> np.random.Generator:
     return np.random.default_rng([self.seed, index])
@@ -94,6 +98,8 @@ class LineRenderer:
   def sample(self, index: int) -> tuple[np.ndarray, str]:
     """The `index`-th line of this renderer's stream: (image, text)."""
     rng = self.rng(index)
+    if self.textless and rng.random() < self.textless:
+      return self.render_textless(rng), ""
     text = self.sampler(rng)
     return self.render(text, rng), text
 
@@ -112,14 +118,7 @@ class LineRenderer:
     width = right - min(left, 0) + 2 * pad_x + margin_left + margin_right
     height = text_h + pad_top + pad_bottom
 
-    canvas = augment.background(rng, height, width)
-    if self.colors is None:
-      contrast = rng.uniform(40, 90)
-      ink = rng.uniform(0, 255)
-      while abs(ink - canvas.mean()) < contrast:
-        ink = rng.uniform(0, 255)
-    else:
-      canvas, ink = self._measured_colors(canvas, rng)
+    canvas, ink = self._canvas_and_ink(rng, height, width)
     origin = (margin_left + pad_x - min(left, 0), pad_top - min(top, 0))
     image = canvas
     effect = rng.random()
@@ -145,6 +144,37 @@ class LineRenderer:
     if not self.distortions:
       return image
     return augment.distort(image, rng, fill=float(np.median(canvas)))
+
+  def render_textless(self, rng: np.random.Generator) -> np.ndarray:
+    """A line-shaped image without text, as tall as a rendered line of a random font."""
+    font = load_font(self.fonts[rng.integers(len(self.fonts))], int(rng.integers(26, 44)))
+    text_h = sum(font.getmetrics())
+    pad_top = int(rng.uniform(0.0, 0.35) * text_h) + 1
+    height = text_h + pad_top + int(rng.uniform(0.0, 0.35) * text_h) + 1
+    width = int(text_h * rng.uniform(0.8, 8.0))
+    canvas, ink = self._canvas_and_ink(rng, height, width)
+    alpha = np.zeros((height, width), np.float32)
+    if rng.random() < 0.5:
+      alpha = augment.clutter(rng, height, width) * rng.uniform(0.4, 1.0)
+    for above in (True, False):
+      if rng.random() < 0.35:
+        edge = self._neighbour_mask(font, (0, pad_top), text_h, above, (width, height), rng)
+        alpha = np.maximum(alpha, edge)
+    image = np.clip(canvas * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
+    if not self.distortions:
+      return image
+    return augment.distort(image, rng, fill=float(np.median(canvas)))
+
+  def _canvas_and_ink(self, rng: np.random.Generator, height: int, width: int):
+    """The background and the ink's grey (a number, or a texture as large as the canvas)."""
+    canvas = augment.background(rng, height, width)
+    if self.colors is not None:
+      return self._measured_colors(canvas, rng)
+    contrast = rng.uniform(40, 90)
+    ink = rng.uniform(0, 255)
+    while abs(ink - canvas.mean()) < contrast:
+      ink = rng.uniform(0, 255)
+    return canvas, ink
 
   def _measured_colors(self, canvas: np.ndarray, rng: np.random.Generator):
     """The background rescaled to one measured cluster's mean and spread, and the ink as

@@ -45,6 +45,7 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
   colors_file: str = ""  # text / background grey pairs, one "tm ts bm bs" a line
   neighbours: float = 0.0  # probability of cut-off neighbouring lines at the edges
   wide_margins: float = 0.0  # probability of a short line in a wide box (LineRenderer)
+  textless: float = 0.0  # probability of an image without text, label "" (LineRenderer)
   max_chars: int = 24
   heldout_every: int = 0  # >0: label-file records split by a hash of their image's name...
   heldout_part: bool = False  # ...into 1 in `heldout_every` (True) or the others (False)
@@ -71,7 +72,8 @@ def renderer_for(config: OcrLinesConfig) -> LineRenderer:
   colors = color_clusters(config.colors_file) if config.colors_file else None
   return LineRenderer(fonts_for(config.render_fonts), seed=config.render_seed,
                       distortions=config.render_distortions, sampler=sampler, colors=colors,
-                      neighbours=config.neighbours, wide_margins=config.wide_margins)
+                      neighbours=config.neighbours, wide_margins=config.wide_margins,
+                      textless=config.textless)
 
 
 def color_clusters(path: str) -> list[np.ndarray]:

@@ -19,7 +19,8 @@ before unchanged.
 At 1.5M samples (step 19,612) the model read the blank right end of a printed line cut at the
 page's column width as "00": from there on, rendered lines short in a wide box (a blank margin
 of 1-6 text heights on one side) are 10% of each batch, taken from the phrases. The run ended
-at step 23,440 (1.75M samples in all); configs/crnn_lite_textless.py continues from there.
+at step 23,440 (1.75M samples in all); the shipped export is still step 13,000 (its model card
+says why). configs/crnn_lite_textless.py continues from step 23,440 (measured, not shipped).
 """
 
 import ml_collections

@@ -124,7 +124,7 @@ class OCR:
     if len(looks) == 1:
       return [line for _, line in read]
     scores = [confidence - SAME_CONFIDENCE * look_of[i] for i, (_, (_, confidence)) in read]
-    return [read[j][1] for j in keep_best([np.float32(box) for _, (box, _) in read], scores)]
+    return [read[j][1] for j in keep_best([quads[i] for i, _ in read], scores)]
 
   def read_boxes(self, image: np.ndarray, quads, cls: bool, rec: bool = True):
     """`ocr`'s result for an image's detected quadrilaterals: put in reading order, cut out,

@@ -15,7 +15,7 @@ from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset
 from flax_ocr.distributed import barrier
 
 
-# Renderer options added after datasets were built with the fields above.
+# Renderer options added after data sets were built: in `dataset_config`'s digest only when set.
 ADDED_OPTIONS = ("wide_margins", "textless")
 
 
@@ -42,7 +42,7 @@ def dataset_config(name: str, spec, charset: Charset, data_config) -> OcrLinesCo
       "dictionary": charset.chars,
       "skip_unknown_chars": data_config.get("skip_unknown_chars", False),
   }
-  # Options added since: in the name only when set, so existing datasets keep theirs.
+  # So existing data sets keep their names.
   for option in ADDED_OPTIONS:
     if spec.get(option, 0.0):
       fields[option] = spec[option]

@@ -140,10 +140,7 @@ class LineRenderer:
       if rng.random() < self.neighbours / 2:
         alpha = np.maximum(alpha, self._neighbour_mask(font, origin, text_h, above, (width, height),
                                                        rng))
-    image = np.clip(image * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
-    if not self.distortions:
-      return image
-    return augment.distort(image, rng, fill=float(np.median(canvas)))
+    return self._ink_and_distort(image, ink, alpha, canvas, rng)
 
   def render_textless(self, rng: np.random.Generator) -> np.ndarray:
     """A line-shaped image without text, as tall as a rendered line of a random font."""
@@ -160,7 +157,11 @@ class LineRenderer:
       if rng.random() < 0.35:
         edge = self._neighbour_mask(font, (0, pad_top), text_h, above, (width, height), rng)
         alpha = np.maximum(alpha, edge)
-    image = np.clip(canvas * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
+    return self._ink_and_distort(canvas, ink, alpha, canvas, rng)
+
+  def _ink_and_distort(self, image, ink, alpha, canvas, rng: np.random.Generator) -> np.ndarray:
+    """`ink` laid over `image` by `alpha`, as uint8, then distorted (fill: the canvas's median)."""
+    image = np.clip(image * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
     if not self.distortions:
       return image
     return augment.distort(image, rng, fill=float(np.median(canvas)))

@@ -30,15 +30,24 @@ def label_fits(labels, label_paddings, logit_paddings):
   return length + repeats <= frames
 
 
-def ctc_loss(logits, logit_paddings, labels, label_paddings):
+def ctc_loss(logits, logit_paddings, labels, label_paddings, label_smoothing: float = 0.0):
   """Per-sample CTC loss and the mask of samples that may be trained on.
 
   logits [B, T, C], logit_paddings [B, T] (1 = padded frame), labels [B, S] int,
   label_paddings [B, S]. Infeasible samples get loss 0 and mask False.
+
+  label_smoothing e > 0: (1 - e) * CTC + e * the sum over real frames of KL(uniform || p_t),
+  which keeps every frame's distribution from collapsing onto one class (a model that reads
+  clutter as a letter at 0.9 is then less sure of it).
   """
   fits = label_fits(labels, label_paddings, logit_paddings)
-  loss = optax.ctc_loss(logits.astype(jnp.float32), logit_paddings, labels, label_paddings,
-                        blank_id=BLANK)
+  logits = logits.astype(jnp.float32)
+  loss = optax.ctc_loss(logits, logit_paddings, labels, label_paddings, blank_id=BLANK)
+  if label_smoothing:
+    log_probs = jax.nn.log_softmax(logits)
+    to_uniform = -jnp.log(logits.shape[-1]) - log_probs.mean(-1)
+    loss = ((1.0 - label_smoothing) * loss
+            + label_smoothing * (to_uniform * (1.0 - logit_paddings)).sum(-1))
   return jnp.where(fits, loss, 0.0), fits
 
 

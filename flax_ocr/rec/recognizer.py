@@ -65,13 +65,25 @@ def call_sizes(max_batch: int) -> list[int]:
                 | {max_batch})
 
 
+def finer_buckets(buckets, multiple: int) -> tuple[int, ...]:
+  """`buckets`, the widths halfway between them and half the first, rounded down to `multiple`:
+  (64, 128, 256) -> (32, 64, 96, 128, 192, 256)."""
+  buckets = sorted(buckets)
+  between = [(a + b) // 2 for a, b in zip([0] + buckets, buckets)]
+  return tuple(sorted({w // multiple * multiple for w in buckets + between} - {0}))
+
+
 class TextRecognizer:
-  """Recognises text-line images with a CRNN; the shipped English model by default."""
+  """Recognises text-line images with a CRNN; the shipped English model by default.
+
+  finer_widths: pad each line to the next of `finer_buckets` of the trained widths instead of
+  the next trained width (less compute for a short line read alone; readings differ slightly).
+  """
 
   def __init__(self, model_path: str | os.PathLike | None = None, *, model=None,
                charset: Charset | None = None, config=None, batch_size: int = 64,
                decoder: str = "greedy", beam_width: int = 5, confidence: str = "mean",
-               lexicon=None):
+               lexicon=None, finer_widths: bool = False):
     if batch_size < 1:
       raise ValueError(f"batch_size must be positive, got {batch_size}")
     if decoder not in DECODERS:
@@ -97,6 +109,9 @@ class TextRecognizer:
     self.decodes_padding = getattr(model, "decodes_padding", False)
     # The widths the model was trained at: lines wider than the last are squeezed, as in training.
     self.buckets = tuple(config.data.buckets) if "data" in config else DEFAULT_BUCKETS
+    if finer_widths and not self.decodes_padding:
+      # A model that ignores padded frames reads a line about the same at any padded width.
+      self.buckets = finer_buckets(self.buckets, self.frame_stride)
     self.batch_size = batch_size
     # Below this confidence a pipeline drops a line as noise: the model's own setting (chosen
     # on development scenes), else PaddleOCR's 0.5.

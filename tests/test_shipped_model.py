@@ -64,6 +64,7 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
   (less compute for a short line read alone); the shipped CRNN ignores padded frames, so it
   reads the same text with about the same confidence as at the trained widths."""
   from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.preprocess import prepare_line  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.recognizer import finer_buckets  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   words = PHRASES + ("OPEN", "Tea", "42", "EXIT", "Bakery", "Station Road")
@@ -71,8 +72,8 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
            for size in (20, 32)]
   trained, finer = TextRecognizer(), TextRecognizer(finer_widths=True)
   assert finer.buckets == finer_buckets(trained.buckets, trained.frame_stride)
-  widths = {min(w for w in finer.buckets if w >= line.shape[1] * 32 // line.shape[0])
-            for line in lines}
+  widths = {prepare_line(line, finer.height, finer.buckets, finer.channels,
+                         finer.interpolation)[0].shape[1] for line in lines}
   assert set(finer.buckets) - set(trained.buckets) & widths, "no line was read at a finer width"
   coarse, fine = trained.recognize(lines), finer.recognize(lines)
   assert [text for text, _ in fine] == [text for text, _ in coarse]

@@ -14,10 +14,9 @@ a fifth of that run's peak and about half its rate at step 13,000. Measured, not
 (IIIT5K 77.7% against the shipped 78.5%): the table is in the recognizer's MODEL_CARD.md.
 """
 
-from configs import crnn_lite_real
+from configs import crnn_lite_real, crnn_lite_textless
 
 NUM_STEPS = 6_600
-SAMPLES_BEFORE = 1_081_600
 RENDER_COUNTS = {"words": 30_000, "phrases": 20_000, "lines": 15_000, "column_lines": 10_000,
                  "textless": 5_000}
 WEIGHTS = {"words": 0.20, "phrases": 0.20, "lines": 0.10, "column_lines": 0.06, "real": 0.44,
@@ -28,9 +27,7 @@ def get_config():
   config = crnn_lite_real.get_config()
   config.init_from = "flax_ocr/weights/rec_en_crnn_lite"
   sources = config.data.train.sources
-  textless = sources.words.to_dict()
-  textless.update(render_seed=15, textless=1.0)
-  sources.textless = textless
+  crnn_lite_textless.add_textless_source(sources, RENDER_COUNTS["textless"], WEIGHTS["textless"])
   for name, source in sources.items():
     source.weight = ((0, WEIGHTS[name]),)
     if name in RENDER_COUNTS:

@@ -19,6 +19,13 @@ from configs import crnn_lite_real
 NUM_STEPS = 4_000
 
 
+def add_textless_source(sources, render_count, weight):
+  """Crops without text, labelled "": the scene-words source's backgrounds and clutter alone."""
+  textless = sources.words.to_dict()
+  textless.update(render_count=render_count, render_seed=15, textless=1.0, weight=((0, weight),))
+  sources.textless = textless
+
+
 def get_config():
   config = crnn_lite_real.get_config()
   config.init_from = "runs/lite_real/export_final"
@@ -27,9 +34,7 @@ def get_config():
   for name, weight in (("words", 0.08), ("phrases", 0.14), ("lines", 0.11),
                        ("column_lines", 0.09), ("real", 0.52)):
     sources[name].weight = ((0, weight),)
-  textless = sources.words.to_dict()
-  textless.update(render_count=20_000, render_seed=15, textless=1.0, weight=((0, 0.06),))
-  sources.textless = textless
+  add_textless_source(sources, render_count=20_000, weight=0.06)
   # Chosen on svt_train_scenes and scenes_dev (benchmarks/scene_settings.py --drop_score ...):
   # at 0.75 this model still read img_11's foliage as "Ky" (0.75) and the cut-off last line
   # of skimage's page as "EAA" (0.78).

@@ -4,8 +4,10 @@
 YNNPACK kernels. On an AVX-512 CPU it trained the CRNNs 1.1-1.3x faster and read single lines
 1.3-1.4x faster with two threads (benchmarks/train_throughput.py, one_crop_latency.py;
 figures in the README), with the same outputs, gradients and text (tests/test_xla_cpu.py);
-with it on, XLA's own conv gradients beat our matmul-gradient conv, so `conv_impl="auto"`
-picks "xla". Other CPU families were not measured and keep XLA's defaults.
+with it on, XLA's own convs run at about its matmul peak and their gradients beat our
+matmul-gradient conv, so `conv_impl="auto"` picks "winograd": Winograd F(4x4, 3x3) on the
+wide layers of large batches (4x fewer multiplies; nn/conv.py), XLA's own convs elsewhere.
+Other CPU families were not measured and keep XLA's defaults.
 
 `import flax_ocr` applies it to XLA_FLAGS, which XLA reads when JAX first computes something:
 a program that has already run JAX code keeps what it started with. FLAX_OCR_FAST_CPU=0

@@ -78,3 +78,27 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
   coarse, fine = trained.recognize(lines), finer.recognize(lines)
   assert [text for text, _ in fine] == [text for text, _ in coarse]
   np.testing.assert_allclose([c for _, c in fine], [c for _, c in coarse], atol=0.02)
+
+
+def test_winograd_convs_read_as_xla_convs(monkeypatch):
+  """The shipped recognizer with its wide convs computed by Winograd (the default with YNNPACK
+  kernels, for batches of 32+ lines) reads the same text as with XLA's convs."""
+  import jax  # pylint: disable=import-outside-toplevel
+  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.nn import conv  # pylint: disable=import-outside-toplevel
+  from flax_ocr.rec import backbones  # pylint: disable=import-outside-toplevel
+  fonts = one_font_per_family(fonts_for("heldout"))
+  lines = [render_plain(text, font, size) for font in fonts for text in PHRASES
+           for size in (20, 32)]
+  winograd_calls, winograd_conv = [], conv.winograd_conv
+  monkeypatch.setattr(conv, "winograd_conv",
+                      lambda *args: winograd_calls.append(args) or winograd_conv(*args))
+  jax.clear_caches()  # programs traced by earlier tests would not call the patched function
+  readings = {}
+  for impl in ("winograd", "xla"):
+    monkeypatch.setattr(backbones, "resolve_conv_impl", lambda _, impl=impl: impl)
+    readings[impl] = TextRecognizer().recognize(lines)
+  assert winograd_calls, "no batch was read with Winograd convs"
+  assert [text for text, _ in readings["winograd"]] == [text for text, _ in readings["xla"]]
+  np.testing.assert_allclose([c for _, c in readings["winograd"]],
+                             [c for _, c in readings["xla"]], atol=1e-4)

@@ -1,10 +1,13 @@
-"""A drop-in `lax.conv_general_dilated` whose gradients are computed the fast way on CPUs.
+"""Drop-in `lax.conv_general_dilated`s for the conv stacks' 3x3 convs, faster on CPUs.
 
-XLA's CPU convolution is quick forward but slow for the kernel gradient (3-6x slower than
-its forward at small channel counts). Here the forward and the input gradient stay XLA
-convolutions, and the kernel gradient is one matmul: patches(x)^T @ dy. Results equal
-XLA's own gradients to float rounding (tests/test_models.py).
+- `conv_matmul_grad`: XLA's CPU convolution is quick forward but slow for the kernel gradient
+  (3-6x slower than its forward at small channel counts). Here the forward and the input
+  gradient stay XLA convolutions, and the kernel gradient is one matmul: patches(x)^T @ dy.
+- `conv_winograd`: Winograd F(4x4, 3x3), 4x fewer multiplies, forward and gradients, on the
+  wide layers of large batches (with YNNPACK's kernels XLA's convs run at about its matmul
+  peak, so only fewer multiplies make them faster).
 
+Results equal XLA's own convs and gradients to float rounding (tests/test_fast_paths.py).
 Only what the conv stacks use is supported: stride 1, no dilation, one feature group,
 NHWC inputs and HWIO kernels.
 """
@@ -84,52 +87,127 @@ def _pads(lhs, rhs, padding):
   return tuple(tuple(int(p) for p in pair) for pair in padding)
 
 
-# Winograd F(2x2, 3x3) (Lavin & Gray 2015): a 3x3 conv's 2x2 output tile from a 4x4 input tile
-# with 16 multiplies per channel pair instead of 36. Y = A^T [(G g G^T) * (B^T d B)] A.
-_BT = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
-_G = ((1, 0, 0), (.5, .5, .5), (.5, -.5, .5), (0, 0, 1))
-_AT = ((1, 1, 1, 0), (0, 1, -1, -1))
+# Winograd F(4x4, 3x3) (Lavin & Gray 2015): a 3x3 conv's 4x4 output tile from a 6x6 input tile
+# with 36 multiplies per channel pair instead of 144: Y = A^T [(G g G^T) * (B^T d B)] A, the
+# elementwise product summed over input channels as 36 batched matmuls.
+_TILE = 4
+_BT = ((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0), (0, -2, -1, 2, 1, 0),
+       (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1))
+_G = ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6), (1 / 24, 1 / 12, 1 / 6),
+      (1 / 24, -1 / 12, 1 / 6), (0, 0, 1))
+_AT = ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1))
+_A = tuple(zip(*_AT))
+# Where it paid (benchmarks/train_throughput.py, conv_layers.py; AVX-512 with YNNPACK): 256+
+# output channels, and batched matmuls of [tiles, input channels] with 2^17+ entries (the paper
+# CRNN's last four 3x3 convs at batch 64, the lite CRNN's last one). The others stay XLA convs.
+WINOGRAD_MIN_OUT_CHANNELS = 256
+WINOGRAD_MIN_TILES_X_CHANNELS = 2 ** 17
 
 
 def _combine(matrix, parts):
-  """[sum_k matrix[i][k] * parts[k] for each row i], as adds (the entries are 0 and +-1)."""
+  """[sum_k matrix[i][k] * parts[k] for each row i], skipping zeros."""
   rows = []
   for row in matrix:
-    terms = [p if m == 1 else -p for m, p in zip(row, parts) if m]
+    terms = [p if m == 1 else -p if m == -1 else m * p for m, p in zip(row, parts) if m]
     rows.append(functools.reduce(lambda a, b: a + b, terms))
   return rows
 
 
-def _winograd(x, kernel, pads, precision):
+def _tiles(out_h, out_w):
+  return -(-out_h // _TILE), -(-out_w // _TILE)
+
+
+def _input_transform(x, pads):
+  """[B, H, W, C] -> B^T d B of every overlapping 6x6 tile: [36, B * tiles, C]."""
   b, h, w, c = x.shape
-  cout = kernel.shape[-1]
   (top, bottom), (left, right) = pads
-  out_h, out_w = h + top + bottom - 2, w + left + right - 2
-  tiles_h, tiles_w = -(-out_h // 2), -(-out_w // 2)
-  x = jnp.pad(x, ((0, 0), (top, 2 * tiles_h + 2 - h - top), (left, 2 * tiles_w + 2 - w - left),
-                  (0, 0)))
-  rows = _combine(_BT, [x[:, i:i + 2 * tiles_h:2] for i in range(4)])  # B^T d, over height
+  tiles_h, tiles_w = _tiles(h + top + bottom - 2, w + left + right - 2)
+  x = jnp.pad(x, ((0, 0), (top, _TILE * tiles_h + 2 - h - top),
+                  (left, _TILE * tiles_w + 2 - w - left), (0, 0)))
+  span = len(_BT)
+  rows = _combine(_BT, [x[:, i:i + _TILE * tiles_h:_TILE] for i in range(span)])
   tiles = [t for row in rows
-           for t in _combine(_BT, [row[:, :, j:j + 2 * tiles_w:2] for j in range(4)])]  # ... B
-  v = jnp.stack(tiles).reshape(16, b * tiles_h * tiles_w, c)
+           for t in _combine(_BT, [row[:, :, j:j + _TILE * tiles_w:_TILE] for j in range(span)])]
+  return jnp.stack(tiles).reshape(span * span, b * tiles_h * tiles_w, c)
+
+
+def _output_transform(m, b, out_h, out_w):
+  """[36, B * tiles, O] -> A^T m A, the 4x4 output tiles put together: [B, out_h, out_w, O]."""
+  tiles_h, tiles_w = _tiles(out_h, out_w)
+  m = m.reshape(len(_BT), len(_BT), b, tiles_h, tiles_w, -1)
+  y = [_combine(_AT, list(row)) for row in _combine(_AT, list(m))]
+  y = jnp.stack([jnp.stack(row, axis=3) for row in y], axis=2)  # [B, th, 4, tw, 4, O]
+  return y.reshape(b, _TILE * tiles_h, _TILE * tiles_w, -1)[:, :out_h, :out_w]
+
+
+def _output_transform_transposed(dy):
+  """The gradient of `_output_transform`: A dY A^T of every 4x4 tile of dy: [36, B * tiles, O]."""
+  b, out_h, out_w, cout = dy.shape
+  tiles_h, tiles_w = _tiles(out_h, out_w)
+  dy = jnp.pad(dy, ((0, 0), (0, _TILE * tiles_h - out_h), (0, _TILE * tiles_w - out_w), (0, 0)))
+  dy = dy.reshape(b, tiles_h, _TILE, tiles_w, _TILE, cout)
+  rows = _combine(_A, [dy[:, :, i] for i in range(_TILE)])  # each [B, th, tw, 4, O]
+  tiles = [t for row in rows for t in _combine(_A, [row[:, :, :, j] for j in range(_TILE)])]
+  return jnp.stack(tiles).reshape(len(_BT) ** 2, b * tiles_h * tiles_w, cout)
+
+
+def _kernel_transform(kernel):
   g = jnp.asarray(_G, kernel.dtype)
-  u = jnp.einsum("xi,ijco,yj->xyco", g, kernel, g, precision=precision).reshape(16, c, cout)
-  m = jnp.einsum("tnc,tco->tno", v, u.astype(v.dtype), precision=precision)
-  m = m.reshape(4, 4, b, tiles_h, tiles_w, cout)
-  y = [_combine(_AT, list(row)) for row in _combine(_AT, list(m))]  # A^T m A: 2 x 2 outputs
-  y = jnp.stack([jnp.stack(row, axis=3) for row in y], axis=2)  # [B, tiles_h, 2, tiles_w, 2, O]
-  return y.reshape(b, 2 * tiles_h, 2 * tiles_w, cout)[:, :out_h, :out_w]
+  u = jnp.einsum("xi,ijco,yj->xyco", g, kernel, g)
+  return u.reshape(len(_G) ** 2, *kernel.shape[2:])
+
+
+def _winograd(x, kernel, pads, precision):
+  b, h, w, _ = x.shape
+  (top, bottom), (left, right) = pads
+  v = _input_transform(x, pads)
+  m = jnp.einsum("tnc,tco->tno", v, _kernel_transform(kernel).astype(v.dtype),
+                 precision=precision)
+  return _output_transform(m, b, h + top + bottom - 2, w + left + right - 2), v
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def winograd_conv(x, kernel, pads, precision=None):
+  """A 3x3 stride-1 NHWC/HWIO conv by Winograd F(4x4, 3x3), 4x fewer multiplies than a direct
+  conv. Gradients the same way: the kernel's from the saved input tiles, the input's as another
+  Winograd conv (of dy with the flipped kernel), never through the tile transforms' autodiff."""
+  return _winograd(x, kernel, pads, precision)[0]
+
+
+def _winograd_forward(x, kernel, pads, precision):
+  y, v = _winograd(x, kernel, pads, precision)
+  return y, (v, kernel)
+
+
+def _winograd_backward(pads, precision, residuals, dy):
+  v, kernel = residuals
+  dm = _output_transform_transposed(dy).astype(v.dtype)
+  du = jnp.einsum("tnc,tno->tco", v, dm, precision=precision)
+  g = jnp.asarray(_G, du.dtype)
+  dkernel = jnp.einsum("xi,xyco,yj->ijco", g, du.reshape(len(_G), len(_G), *du.shape[1:]), g)
+  flipped = jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2)
+  (top, bottom), (left, right) = pads
+  dx = winograd_conv(dy, flipped, ((2 - top, 2 - bottom), (2 - left, 2 - right)), precision)
+  return dx.astype(v.dtype), dkernel.astype(kernel.dtype)
+
+
+winograd_conv.defvjp(_winograd_forward, _winograd_backward)
 
 
 def conv_winograd(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
                   dimension_numbers=None, feature_group_count=1, precision=None, **unused):
-  """`lax.conv_general_dilated`'s signature: 3x3 stride-1 NHWC/HWIO convs by Winograd
-  F(2x2, 3x3), 2.25x fewer multiplies, forward and gradients (the transforms are linear, so
-  autodiff keeps them matmuls); every other conv goes to XLA's."""
-  if (rhs.shape[:2] != (3, 3) or not _is_simple(lhs, rhs, window_strides, lhs_dilation,
-                                                rhs_dilation, dimension_numbers,
-                                                feature_group_count)):
-    return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation,
-                                    rhs_dilation, dimension_numbers, feature_group_count,
-                                    precision=precision, **unused)
-  return _winograd(lhs, rhs, _pads(lhs, rhs, padding), precision)
+  """`lax.conv_general_dilated`'s signature: `winograd_conv` for the 3x3 stride-1 NHWC/HWIO
+  convs where it pays (WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES_X_CHANNELS), XLA's for
+  every other."""
+  if (rhs.shape[:2] == (3, 3) and rhs.shape[3] >= WINOGRAD_MIN_OUT_CHANNELS
+      and _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
+                     feature_group_count)):
+    pads = _pads(lhs, rhs, padding)
+    b, h, w, cin = lhs.shape
+    tiles_h, tiles_w = _tiles(h + sum(pads[0]) - 2, w + sum(pads[1]) - 2)
+    if (all(0 <= p <= 2 for pair in pads for p in pair)
+        and b * tiles_h * tiles_w * cin >= WINOGRAD_MIN_TILES_X_CHANNELS):
+      return winograd_conv(lhs, rhs, pads, precision)
+  return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                                  dimension_numbers, feature_group_count, precision=precision,
+                                  **unused)

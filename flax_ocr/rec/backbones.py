@@ -18,14 +18,15 @@ from flax_ocr.nn.mobilenetv3 import MobileNetV3
 from flax_ocr.nn.pplcnetv4 import PPLCNetV4, blocks
 
 # How convs and their gradients are computed: the same results, different speed (nn/conv.py).
-# "auto": XLA's own where its YNNPACK kernels are on (flax_ocr/xla_cpu.py), else ours.
+# "auto": Winograd on the wide layers of large batches where XLA's YNNPACK kernels are on
+# (flax_ocr/xla_cpu.py; XLA's own convs elsewhere), else our matmul kernel gradient.
 CONV_IMPLS = {"matmul_grad": conv_matmul_grad, "xla": lax.conv_general_dilated,
               "winograd": conv_winograd}
 
 
 def resolve_conv_impl(conv_impl: str) -> str:
   if conv_impl == "auto":
-    conv_impl = "xla" if xla_cpu.fast_kernels() else "matmul_grad"
+    conv_impl = "winograd" if xla_cpu.fast_kernels() else "matmul_grad"
   if conv_impl not in CONV_IMPLS:
     raise ValueError(f"unknown conv_impl {conv_impl!r}; choose from auto, "
                      f"{', '.join(sorted(CONV_IMPLS))}")

@@ -200,6 +200,7 @@ def conv_winograd(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dila
   convs where it pays (WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES_X_CHANNELS), XLA's for
   every other."""
   if (rhs.shape[:2] == (3, 3) and rhs.shape[3] >= WINOGRAD_MIN_OUT_CHANNELS
+      and all(isinstance(d, int) for d in lhs.shape)  # not an export's symbolic batch
       and _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
                      feature_group_count)):
     pads = _pads(lhs, rhs, padding)

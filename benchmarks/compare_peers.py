@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO))
 
 from flax_ocr import xla_cpu  # pylint: disable=wrong-import-position  (no JAX)
 
-# One thread for every engine unless --threads default; XLA reads its flags when JAX starts.
+# One core for every engine unless --threads default; XLA reads its flags when JAX starts.
 if "--threads=default" not in sys.argv:
-  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {xla_cpu.ONE_THREAD_FLAGS}"
+  xla_cpu.one_core()
   os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
   os.environ["ORT_THREADS"] = "1"  # ONNX Runtime (onnx-v6, rapidocr)
 

@@ -65,3 +65,11 @@ def use_flags(flags: str | None) -> str:
     os.environ["XLA_FLAGS"] = flags
     os.environ["FLAX_OCR_FAST_CPU"] = "0"
   return os.environ.get("XLA_FLAGS", "")
+
+
+def one_core() -> None:
+  """For benchmarks, before JAX starts: this process and its children on one CPU core, and
+  XLA's flags for one thread. The flags alone do not keep XLA's (YNNPACK's) matmuls off the
+  other cores: a 2048^2 `jnp.dot` ran at the same ~190 GFLOP/s with them on 2 cores, ~90 pinned."""
+  os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_FLAGS}".strip()

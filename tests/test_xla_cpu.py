@@ -112,3 +112,13 @@ def test_configure_adds_flags_only_where_asked(monkeypatch):
   unmeasured = {}
   xla_cpu.configure(unmeasured)
   assert "XLA_FLAGS" not in unmeasured
+
+
+def test_one_core_pins_the_process_and_sets_one_thread_flags():
+  script = ("import os; from flax_ocr import xla_cpu; xla_cpu.one_core(); "
+            "print(len(os.sched_getaffinity(0)), os.environ['XLA_FLAGS'])")
+  out = subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=60,
+                       capture_output=True, text=True,
+                       env=os.environ | {"XLA_FLAGS": "--a", "FLAX_OCR_FAST_CPU": "0"})
+  cores, flags = out.stdout.split(" ", 1)
+  assert cores == "1" and flags.strip() == f"--a {xla_cpu.ONE_THREAD_FLAGS}"

@@ -82,7 +82,7 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
 
 def test_winograd_convs_read_as_xla_convs(monkeypatch):
   """The shipped recognizer with its wide convs computed by Winograd (the default with YNNPACK
-  kernels, for batches of 32+ lines) reads the same text as with XLA's convs."""
+  kernels, on batches large enough: nn/conv.py) reads the same text as with XLA's convs."""
   import jax  # pylint: disable=import-outside-toplevel
   from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
   from flax_ocr.nn import conv  # pylint: disable=import-outside-toplevel

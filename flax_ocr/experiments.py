@@ -114,10 +114,11 @@ def inference_ms(recognizer, batch: int, repeats: int = 20) -> float:
 
 
 def trained_recognizer(workdir: pathlib.Path):
+  """The run's model as trained, and its TextRecognizer."""
   from flax_ocr.checkpoint import load_model  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   model, charset, model_config = load_model(workdir)
-  return TextRecognizer(model=model, charset=charset, config=model_config)
+  return model, TextRecognizer(model=model, charset=charset, config=model_config)
 
 
 def speeds(config, recognizer) -> dict:
@@ -135,8 +136,7 @@ def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config
   """Size, cost, speed and accuracy of a finished run's model."""
   from flax_ocr.evaluate import evaluate, folder_samples  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec.flops import forward_flops  # pylint: disable=import-outside-toplevel
-  recognizer = trained_recognizer(workdir)
-  model = nnx.merge(recognizer.graphdef, recognizer.state)
+  model, recognizer = trained_recognizer(workdir)
   result = {"name": name, "settings": settings,
             "parameters": int(sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))),
             "gflops_per_line": forward_flops(model, recognizer.height, MEASURE_WIDTH) / 1e9,
@@ -206,7 +206,7 @@ def run_grid(grid, budget: int, out, benchmarks, remeasure: bool = False) -> lis
       result = json.loads(done.read_text())
       if remeasure:
         log.info("[%d/%d] %s: timing again", index, len(runs), name)
-        result.update(speeds(config, trained_recognizer(workdir)))
+        result.update(speeds(config, trained_recognizer(workdir)[1]))
         done.write_text(json.dumps(result, indent=1))
       else:
         log.info("[%d/%d] %s: finished before, kept", index, len(runs), name)

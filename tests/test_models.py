@@ -7,7 +7,10 @@ from flax import nnx
 
 from flax_ocr.ctc import ctc_loss
 from flax_ocr.rec import CRNN, build_model, frames_for_width
-from flax_ocr.rec.sequence import SEQUENCE_MODELS
+from flax_ocr.nn import conv as conv_module
+from flax_ocr.nn.conv import WinogradConv
+from flax_ocr.nn.layers import for_reading
+from flax_ocr.rec.sequence import SEQUENCE_MODELS, BiLSTM, real_frames
 
 
 def jitted(model, *args):
@@ -98,3 +101,62 @@ def test_bfloat16_compute_keeps_float32_parameters_and_loss():
     loss, _ = ctc_loss(logits, jnp.zeros((4, 16)), labels, (labels == 0).astype(jnp.float32))
     losses[dtype] = np.asarray(loss)
   np.testing.assert_allclose(losses["bfloat16"], losses["float32"], rtol=0.03)
+
+
+def flax_bidirectional(model: BiLSTM, x, lengths):
+  """The BiLSTM's layers as flax's Bidirectional RNNs run them (the reference for `lstm`)."""
+  zeros = jnp.zeros((x.shape[0], model.hidden))
+  for layer in model.layers:
+    x = layer(x, seq_lengths=lengths, initial_carry=((zeros, zeros), (zeros, zeros)))
+  return x
+
+
+@pytest.mark.parametrize("lengths", [[10, 6, 1], None])
+def test_bilstm_reads_as_flax_bidirectional_rnns(lengths):
+  """The hoisted-input LSTM gives flax's outputs and gradients on every real frame."""
+  model = BiLSTM(24, hidden=16, rngs=nnx.Rngs(0))
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(3, 10, 24)), jnp.float32)
+  lengths = None if lengths is None else jnp.array(lengths)
+  real = real_frames(x, lengths)[..., None]
+  graphdef, state = nnx.split(model)
+
+  def loss(run):
+    return jax.jit(jax.value_and_grad(
+        lambda s, x: ((run(nnx.merge(graphdef, s), x, lengths) * real) ** 2).sum(), (0, 1)))
+  (ours, ours_grads), (theirs, their_grads) = (
+      loss(run)(state, x) for run in (lambda m, x, l: m(x, l), flax_bidirectional))
+  np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+  for a, b in zip(jax.tree.leaves(ours_grads), jax.tree.leaves(their_grads)):
+    np.testing.assert_allclose(a, b, atol=1e-5 * np.abs(b).max())
+  outputs = jitted(model, x, lengths)
+  np.testing.assert_allclose(outputs * real, flax_bidirectional(model, x, lengths) * real,
+                             atol=1e-6)
+
+
+@pytest.mark.parametrize("backbone,conv_impl,winograd_convs", [
+    ("lite", "winograd", 4), ("lite", "xla", 0), ("vgg", "winograd", 5), ("mobilenetv3", "xla", 0)])
+def test_models_prepared_for_reading_give_the_same_logits(backbone, conv_impl, winograd_convs,
+                                                          monkeypatch):
+  """Batch norms folded into the convs (ConvStack, ConvNormAct) and Winograd kernels
+  transformed once (the convs of 128+ channels with conv_impl winograd): the same logits."""
+  monkeypatch.setattr(conv_module, "WINOGRAD_READING_MIN_TILES", 1)  # Winograd even at batch 2
+  model = CRNN(backbone=backbone, sequence="none", num_classes=20, height=32,
+               conv_impl=conv_impl, rngs=nnx.Rngs(0))
+  rng = np.random.default_rng(0)
+  norms = [m for _, m in nnx.iter_graph(model) if isinstance(m, nnx.BatchNorm)]
+  for norm in norms:  # trained-looking statistics, not the identity a fresh norm computes
+    size = norm.mean.shape
+    norm.mean.value = jnp.asarray(rng.normal(size=size), jnp.float32)
+    norm.var.value = jnp.asarray(rng.uniform(0.5, 2, size), jnp.float32)
+    norm.scale.value = jnp.asarray(rng.uniform(0.5, 1.5, size), jnp.float32)
+    norm.bias.value = jnp.asarray(rng.normal(size=size), jnp.float32)
+  model.eval()
+  images = jnp.asarray(rng.uniform(-1, 1, (2, 32, 96)), jnp.float32)
+  expected = jitted(model, images)
+  prepared = for_reading(model)
+  modules = [m for _, m in nnx.iter_graph(prepared)]
+  assert not [m for m in modules if isinstance(m, nnx.BatchNorm)]
+  assert len([m for m in modules if isinstance(m, WinogradConv)]) == winograd_convs
+  assert len([m for _, m in nnx.iter_graph(model) if isinstance(m, nnx.BatchNorm)]) == len(norms)
+  np.testing.assert_allclose(jitted(prepared, images), expected,
+                             atol=1e-5 * np.abs(expected).max())

@@ -81,23 +81,30 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
 
 
 def test_winograd_convs_read_as_xla_convs(monkeypatch):
-  """The shipped recognizer with its wide convs computed by Winograd (the default with YNNPACK
-  kernels, on batches large enough: nn/conv.py) reads the same text as with XLA's convs."""
+  """The shipped recognizer with its convs of 128+ channels computed by Winograd from kernels
+  transformed once (WinogradConv: the default with YNNPACK kernels, on batches large enough:
+  nn/conv.py) reads the same text as with XLA's convs."""
   import jax  # pylint: disable=import-outside-toplevel
+  from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
   from flax_ocr.nn import conv  # pylint: disable=import-outside-toplevel
+  from flax_ocr.nn.conv import WinogradConv  # pylint: disable=import-outside-toplevel
   from flax_ocr.rec import backbones  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   lines = [render_plain(text, font, size) for font in fonts for text in PHRASES
            for size in (20, 32)]
-  winograd_calls, winograd_conv = [], conv.winograd_conv
-  monkeypatch.setattr(conv, "winograd_conv",
-                      lambda *args: winograd_calls.append(args) or winograd_conv(*args))
+  winograd_calls, winograd_transformed = [], conv._winograd_transformed  # pylint: disable=protected-access
+  monkeypatch.setattr(conv, "_winograd_transformed",
+                      lambda *args: winograd_calls.append(args) or winograd_transformed(*args))
   jax.clear_caches()  # programs traced by earlier tests would not call the patched function
-  readings = {}
+  readings, winograd_convs = {}, {}
   for impl in ("winograd", "xla"):
     monkeypatch.setattr(backbones, "resolve_conv_impl", lambda _, impl=impl: impl)
-    readings[impl] = TextRecognizer().recognize(lines)
+    recognizer = TextRecognizer()
+    model = nnx.merge(recognizer.graphdef, recognizer.state)
+    winograd_convs[impl] = sum(isinstance(m, WinogradConv) for _, m in nnx.iter_graph(model))
+    readings[impl] = recognizer.recognize(lines)
+  assert winograd_convs == {"winograd": 4, "xla": 0}  # lite: 128, 128, 256, 256 channels
   assert winograd_calls, "no batch was read with Winograd convs"
   assert [text for text, _ in readings["winograd"]] == [text for text, _ in readings["xla"]]
   np.testing.assert_allclose([c for _, c in readings["winograd"]],

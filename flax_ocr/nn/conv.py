@@ -17,8 +17,10 @@ from __future__ import annotations
 import functools
 
 import jax
+from flax import nnx
 from jax import lax
 import jax.numpy as jnp
+import numpy as np
 
 _LAYOUT = ("NHWC", "HWIO", "NHWC")
 
@@ -69,7 +71,7 @@ def conv_matmul_grad(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_d
   if not _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
                     feature_group_count):
     raise NotImplementedError("conv_matmul_grad supports stride-1 undilated NHWC/HWIO convs")
-  return _conv_matmul_grad(lhs, rhs, _pads(lhs, rhs, padding), precision)
+  return _conv_matmul_grad(lhs, rhs, _pads(lhs.shape[1:3], rhs.shape[:2], padding), precision)
 
 
 def _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
@@ -81,9 +83,10 @@ def _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_n
           lax.conv_dimension_numbers(lhs.shape, rhs.shape, _LAYOUT))
 
 
-def _pads(lhs, rhs, padding):
+def _pads(in_size, kernel_size, padding):
+  """Explicit ((top, bottom), (left, right)) pads of a stride-1 conv."""
   if isinstance(padding, str):
-    padding = lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], (1, 1), padding)
+    padding = lax.padtype_to_pads(in_size, kernel_size, (1, 1), padding)
   return tuple(tuple(int(p) for p in pair) for pair in padding)
 
 
@@ -98,10 +101,11 @@ _G = ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6), (1 / 24,
 _AT = ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1))
 _A = tuple(zip(*_AT))
 # Where it paid (benchmarks/train_throughput.py, conv_layers.py; AVX-512 with YNNPACK): 256+
-# output channels, and batched matmuls of [tiles, input channels] with 2^17+ entries (the paper
-# CRNN's last four 3x3 convs at batch 64, the lite CRNN's last one). The others stay XLA convs.
+# output channels, and batched matmuls of [tiles, input channels] with 2^16+ entries (the paper
+# CRNN's last four 3x3 convs at batch 32 and 64, the lite CRNN's last two at batch 64, its last at
+# batch 32). The others stay XLA convs.
 WINOGRAD_MIN_OUT_CHANNELS = 256
-WINOGRAD_MIN_TILES_X_CHANNELS = 2 ** 17
+WINOGRAD_MIN_TILES_X_CHANNELS = 2 ** 16
 
 
 def _combine(matrix, parts):
@@ -152,17 +156,22 @@ def _output_transform_transposed(dy):
 
 
 def _kernel_transform(kernel):
-  g = jnp.asarray(_G, kernel.dtype)
-  u = jnp.einsum("xi,ijco,yj->xyco", g, kernel, g)
-  return u.reshape(len(_G) ** 2, *kernel.shape[2:])
+  """G g G^T of every channel pair: [3, 3, C, O] -> [36, C, O], as one matmul by G ⊗ G (a
+  three-operand einsum ran 20-50x slower here)."""
+  g = jnp.asarray(np.kron(_G, _G), kernel.dtype)  # [36, 9]
+  return (g @ kernel.reshape(9, -1)).reshape(len(g), *kernel.shape[2:])
 
 
 def _winograd(x, kernel, pads, precision):
+  return _winograd_transformed(x, _kernel_transform(kernel), pads, precision)
+
+
+def _winograd_transformed(x, u, pads, precision):
+  """The conv of x with the kernel whose transform is u, and the input tiles."""
   b, h, w, _ = x.shape
   (top, bottom), (left, right) = pads
   v = _input_transform(x, pads)
-  m = jnp.einsum("tnc,tco->tno", v, _kernel_transform(kernel).astype(v.dtype),
-                 precision=precision)
+  m = jnp.einsum("tnc,tco->tno", v, u.astype(v.dtype), precision=precision)
   return _output_transform(m, b, h + top + bottom - 2, w + left + right - 2), v
 
 
@@ -183,8 +192,8 @@ def _winograd_backward(pads, precision, residuals, dy):
   v, kernel = residuals
   dm = _output_transform_transposed(dy).astype(v.dtype)
   du = jnp.einsum("tnc,tno->tco", v, dm, precision=precision)
-  g = jnp.asarray(_G, du.dtype)
-  dkernel = jnp.einsum("xi,xyco,yj->ijco", g, du.reshape(len(_G), len(_G), *du.shape[1:]), g)
+  g = jnp.asarray(np.kron(_G, _G), du.dtype)  # the kernel transform's transpose
+  dkernel = (g.T @ du.reshape(len(g), -1)).reshape(kernel.shape)
   flipped = jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2)
   (top, bottom), (left, right) = pads
   dx = winograd_conv(dy, flipped, ((2 - top, 2 - bottom), (2 - left, 2 - right)), precision)
@@ -203,7 +212,7 @@ def conv_winograd(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dila
       and all(isinstance(d, int) for d in lhs.shape)  # not an export's symbolic batch
       and _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
                      feature_group_count)):
-    pads = _pads(lhs, rhs, padding)
+    pads = _pads(lhs.shape[1:3], rhs.shape[:2], padding)
     b, h, w, cin = lhs.shape
     tiles_h, tiles_w = _tiles(h + sum(pads[0]) - 2, w + sum(pads[1]) - 2)
     if (all(0 <= p <= 2 for pair in pads for p in pair)
@@ -212,3 +221,43 @@ def conv_winograd(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dila
   return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
                                   dimension_numbers, feature_group_count, precision=precision,
                                   **unused)
+
+
+# Reading (no gradients, kernels transformed once: WinogradConv) pays from 128 output channels:
+# the lite CRNN's backbone at batch 64, 32 x 128, one core, 173 ms against XLA's 283. At batch
+# 1 it gained nothing measurable (4.1 vs 4.3 ms) while each Winograd layer adds ~0.7 s to a
+# program's compilation, so it starts at 128 tiles a batch (8 lines of 8 x 32, 16 of 4 x 32).
+WINOGRAD_READING_MIN_OUT_CHANNELS = 128
+WINOGRAD_READING_MIN_TILES = 128
+
+
+def winograd_pays_for_reading(conv: nnx.Conv) -> bool:
+  """Whether an eval-mode `conv` of a stack using conv_winograd reads faster as WinogradConv."""
+  if isinstance(conv.padding, str) and conv.padding not in ("SAME", "VALID"):
+    return False
+  return (conv.conv_general_dilated is conv_winograd and tuple(conv.kernel_size) == (3, 3)
+          and all(v in (1, (1, 1)) for v in (conv.strides, conv.input_dilation,
+                                             conv.kernel_dilation, conv.feature_group_count))
+          and conv.out_features >= WINOGRAD_READING_MIN_OUT_CHANNELS
+          and all(0 <= p <= 2 for pair in _pads((8, 8), (3, 3), conv.padding) for p in pair))
+
+
+class WinogradConv(nnx.Module):
+  """A trained 3x3 stride-1 nnx.Conv for reading, with its kernel also Winograd-transformed
+  once (36 x Cin x Cout): batches of WINOGRAD_READING_MIN_TILES+ tiles read by the tile
+  transforms and 36 batched matmuls, smaller ones by XLA's conv."""
+
+  def __init__(self, conv: nnx.Conv):
+    self.kernel = nnx.Param(conv.kernel[...])
+    self.u = nnx.Param(_kernel_transform(conv.kernel[...]))
+    self.bias = nnx.Param(conv.bias[...]) if conv.bias is not None else None
+    self.pads = _pads((8, 8), (3, 3), conv.padding)
+
+  def __call__(self, x):
+    b, h, w, _ = x.shape
+    tiles_h, tiles_w = _tiles(h + sum(self.pads[0]) - 2, w + sum(self.pads[1]) - 2)
+    if isinstance(b, int) and b * tiles_h * tiles_w >= WINOGRAD_READING_MIN_TILES:
+      y = _winograd_transformed(x, self.u[...], self.pads, None)[0]
+    else:
+      y = _conv(x, self.kernel[...].astype(x.dtype), self.pads, None)
+    return y if self.bias is None else y + self.bias[...].astype(y.dtype)

@@ -134,6 +134,11 @@ class ConvNormAct(nnx.Module):
       x = self.norm(x)
     return ACTIVATIONS[self.act](x)
 
+  def prepare_for_reading(self):
+    if self.norm is not None:
+      fold_batch_norm(self.conv, self.norm)
+      self.norm = None
+
 
 class SqueezeExcite(nnx.Module):
   """x * hard_sigmoid(conv(relu(conv(mean over H, W)))), plus x itself when `residual` (the
@@ -149,6 +154,28 @@ class SqueezeExcite(nnx.Module):
     gate = hard_sigmoid(self.expand(self.reduce(jnp.mean(x, axis=(1, 2), keepdims=True))),
                         self.slope)
     return x + x * gate if self.residual else x * gate
+
+
+def fold_batch_norm(conv: nnx.Conv, norm: nnx.BatchNorm):
+  """Makes `conv` compute norm(conv(x)) with `norm`'s running statistics (eval mode): its
+  kernel scaled per output channel, its bias shifted."""
+  scale = norm.scale[...] / jnp.sqrt(norm.var[...] + norm.epsilon)
+  bias = conv.bias[...] if conv.bias is not None else 0.0
+  conv.kernel = nnx.Param(conv.kernel[...] * scale)
+  conv.bias = nnx.Param((bias - norm.mean[...]) * scale + norm.bias[...])
+  conv.use_bias = True
+
+
+def for_reading(model: nnx.Module) -> nnx.Module:
+  """A copy of eval-mode `model` rewritten for inference, with the same outputs to float
+  rounding: modules with a `prepare_for_reading` method fold the batch norms that follow their
+  convs into them (one pass over the activations less per layer) and, where it pays, transform
+  Winograd kernels once (nn/conv.py)."""
+  model = nnx.merge(*nnx.split(model))
+  for _, module in list(nnx.iter_graph(model)):
+    if hasattr(module, "prepare_for_reading"):
+      module.prepare_for_reading()
+  return model
 
 
 def without_mesh_axis(model: nnx.Module) -> nnx.Module:

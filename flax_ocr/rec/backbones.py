@@ -12,8 +12,9 @@ from jax import lax
 import jax.numpy as jnp
 
 from flax_ocr import xla_cpu
-from flax_ocr.nn.conv import conv_matmul_grad, conv_winograd
-from flax_ocr.nn.layers import BATCH_AXIS, max_pool
+from flax_ocr.nn.conv import WinogradConv, conv_matmul_grad, conv_winograd, \
+    winograd_pays_for_reading
+from flax_ocr.nn.layers import BATCH_AXIS, fold_batch_norm, max_pool
 from flax_ocr.nn.mobilenetv3 import MobileNetV3
 from flax_ocr.nn.pplcnetv4 import PPLCNetV4, blocks
 
@@ -85,6 +86,17 @@ class ConvStack(nnx.Module):
       x = self.collapse_norm(x)
     x = nnx.relu(x)
     return jnp.squeeze(x, axis=1)
+
+  def prepare_for_reading(self):
+    """Eval mode only: batch norms folded into the convs, Winograd kernels transformed once."""
+    pairs = list(zip(self.convs, self.norms)) + [(self.collapse, self.collapse_norm)]
+    for conv, norm in pairs:
+      if norm is not None:
+        fold_batch_norm(conv, norm)
+    self.norms = nnx.List([None] * len(self.convs))
+    self.collapse_norm = None
+    self.convs = nnx.List([WinogradConv(conv) if winograd_pays_for_reading(conv) else conv
+                           for conv in self.convs])
 
 
 def vgg(height: int, **kwargs) -> ConvStack:

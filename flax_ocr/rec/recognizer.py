@@ -17,6 +17,7 @@ from flax import nnx
 
 from flax_ocr import compile_cache
 from flax_ocr.charset import Charset
+from flax_ocr.nn.layers import for_reading
 from flax_ocr.ctc import frame_lengths, greedy_decode
 from flax_ocr.rec.decoding import CONFIDENCES, DECODERS, NEG, Trie, align, beam_search, encode_words, \
     lexicon_scores, word_confidence
@@ -101,7 +102,7 @@ class TextRecognizer:
       model, charset, config = checkpoint.load_model(model_path)
       self.model_name = os.path.basename(os.path.normpath(model_path))
     model.eval()
-    self.graphdef, self.state = nnx.split(model)
+    self.graphdef, self.state = nnx.split(for_reading(model))
     self.charset = charset
     self.height = config.model.height
     self.channels, self.interpolation = line_options(config)

@@ -9,10 +9,18 @@ import jax.numpy as jnp
 from flax_ocr.nn.layers import ConvNormAct, LayerNorm, Linear
 
 
-class BiLSTM(nnx.Module):
-  """Stacked bidirectional LSTMs; the backward pass starts at each line's last real frame."""
+def real_frames(x, frame_lengths):
+  """[B, T] True on each line's real frames (every frame when frame_lengths is None)."""
+  frames = x.shape[1]
+  lengths = jnp.full((x.shape[0],), frames) if frame_lengths is None else frame_lengths
+  return jnp.arange(frames)[None, :] < lengths[:, None]
 
-  cell = nnx.OptimizedLSTMCell
+
+class BiRNN(nnx.Module):
+  """Stacked bidirectional RNNs of `cell`s (flax's scan over the time steps); the backward pass
+  starts at each line's last real frame."""
+
+  cell: type[nnx.RNNCellBase]
 
   def __init__(self, in_features: int, hidden: int = 256, layers: int = 2, *,
                rngs: nnx.Rngs, dtype=None):
@@ -20,30 +28,58 @@ class BiLSTM(nnx.Module):
     for _ in range(layers):
       cells = [self.cell(in_features, hidden, dtype=dtype, rngs=rngs) for _ in range(2)]
       stack.append(nnx.Bidirectional(nnx.RNN(cells[0], rngs=False),
-                                         nnx.RNN(cells[1], rngs=False), rngs=False))
+                                     nnx.RNN(cells[1], rngs=False), rngs=False))
       in_features = 2 * hidden
     self.layers = nnx.List(stack)
     self.hidden = hidden
     self.out_features = in_features
 
-  def initial_carry(self, x):
-    zeros = jnp.zeros((x.shape[0], self.hidden), x.dtype)
-    return (zeros, zeros)  # (cell, hidden)
-
   def __call__(self, x, frame_lengths=None):
-    carry = self.initial_carry(x)
+    carry = jnp.zeros((x.shape[0], self.hidden), x.dtype)
     for layer in self.layers:
       x = layer(x, seq_lengths=frame_lengths, initial_carry=(carry, carry))
     return x
 
 
-class BiGRU(BiLSTM):
+class BiGRU(BiRNN):
   """Stacked bidirectional GRUs (3 gates to the LSTM's 4)."""
 
   cell = nnx.GRUCell
 
-  def initial_carry(self, x):
-    return jnp.zeros((x.shape[0], self.hidden), x.dtype)
+
+def lstm(cell: nnx.OptimizedLSTMCell, x, frame_lengths, reverse: bool):
+  """`cell` run over x [B, T, C] from zero state, with the input projection done for all
+  frames in one matmul before the time loop (only h @ W_h is left in the loop). reverse: from
+  each line's last real frame back to its first (the state stays zero over the padding)."""
+  dtype = cell.dtype or x.dtype
+  projected = x.astype(dtype).swapaxes(0, 1) @ cell.dense_i.kernel[...].astype(dtype)
+  kernel, bias = cell.dense_h.kernel[...].astype(dtype), cell.dense_h.bias[...].astype(dtype)
+  zeros = jnp.zeros((x.shape[0], cell.hidden_features), dtype)
+
+  def step(carry, inputs):
+    (c, h), (projected_t, real_t) = carry, inputs
+    i, f, g, o = jnp.split(projected_t + (h @ kernel + bias), 4, axis=-1)
+    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+    if reverse:
+      c, h = jnp.where(real_t, c, zeros), jnp.where(real_t, h, zeros)
+    return (c, h), h
+
+  real = real_frames(x, frame_lengths).T[..., None]  # [T, B, 1]
+  _, h = jax.lax.scan(step, (zeros, zeros), (projected, real), reverse=reverse)
+  return h.swapaxes(0, 1)
+
+
+class BiLSTM(BiRNN):
+  """Stacked bidirectional LSTMs (flax's OptimizedLSTMCell parameters), run by `lstm`."""
+
+  cell = nnx.OptimizedLSTMCell
+
+  def __call__(self, x, frame_lengths=None):
+    for layer in self.layers:
+      x = jnp.concatenate([lstm(layer.forward_rnn.cell, x, frame_lengths, reverse=False),
+                           lstm(layer.backward_rnn.cell, x, frame_lengths, reverse=True)], -1)
+    return x
 
 
 def sinusoids(length: int, dim: int):
@@ -51,13 +87,6 @@ def sinusoids(length: int, dim: int):
   position = jnp.arange(length)[:, None]
   rate = jnp.exp(-jnp.log(10000.0) * jnp.arange(0, dim, 2) / dim)
   return jnp.concatenate([jnp.sin(position * rate), jnp.cos(position * rate)], -1)[:, :dim]
-
-
-def real_frames(x, frame_lengths):
-  """[B, T] True on each line's real frames (every frame when frame_lengths is None)."""
-  frames = x.shape[1]
-  lengths = jnp.full((x.shape[0],), frames) if frame_lengths is None else frame_lengths
-  return jnp.arange(frames)[None, :] < lengths[:, None]
 
 
 class EncoderBlock(nnx.Module):

@@ -155,10 +155,10 @@ def _output_transform_transposed(dy):
   return jnp.stack(tiles).reshape(len(_BT) ** 2, b * tiles_h * tiles_w, cout)
 
 
-def _kernel_transform(kernel):
+def _kernel_transform(kernel, xp=jnp):
   """G g G^T of every channel pair: [3, 3, C, O] -> [36, C, O], as one matmul by G ⊗ G (a
-  three-operand einsum ran 20-50x slower here)."""
-  g = jnp.asarray(np.kron(_G, _G), kernel.dtype)  # [36, 9]
+  three-operand einsum ran 20-50x slower here). xp: jnp, or np for a kernel on the host."""
+  g = xp.asarray(np.kron(_G, _G), kernel.dtype)  # [36, 9]
   return (g @ kernel.reshape(9, -1)).reshape(len(g), *kernel.shape[2:])
 
 
@@ -248,8 +248,9 @@ class WinogradConv(nnx.Module):
   transforms and 36 batched matmuls, smaller ones by XLA's conv."""
 
   def __init__(self, conv: nnx.Conv):
+    kernel = np.asarray(conv.kernel[...])  # transformed on the host: no program to compile
     self.kernel = nnx.Param(conv.kernel[...])
-    self.u = nnx.Param(_kernel_transform(conv.kernel[...]))
+    self.u = nnx.Param(jnp.asarray(_kernel_transform(kernel, xp=np)))
     self.bias = nnx.Param(conv.bias[...]) if conv.bias is not None else None
     self.pads = _pads((8, 8), (3, 3), conv.padding)
 

@@ -13,6 +13,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 BATCH_AXIS = "batch"  # the mesh / pmap axis over which batch norm averages its statistics
@@ -158,11 +159,14 @@ class SqueezeExcite(nnx.Module):
 
 def fold_batch_norm(conv: nnx.Conv, norm: nnx.BatchNorm):
   """Makes `conv` compute norm(conv(x)) with `norm`'s running statistics (eval mode): its
-  kernel scaled per output channel, its bias shifted."""
-  scale = norm.scale[...] / jnp.sqrt(norm.var[...] + norm.epsilon)
-  bias = conv.bias[...] if conv.bias is not None else 0.0
-  conv.kernel = nnx.Param(conv.kernel[...] * scale)
-  conv.bias = nnx.Param((bias - norm.mean[...]) * scale + norm.bias[...])
+  kernel scaled per output channel, its bias shifted. Computed on the host (numpy): eager jax
+  ops would each compile a program at load time."""
+  mean, var, weight, shift = (np.asarray(v[...]) for v in (norm.mean, norm.var, norm.scale,
+                                                           norm.bias))
+  scale = weight / np.sqrt(var + np.asarray(norm.epsilon, var.dtype))
+  bias = np.asarray(conv.bias[...]) if conv.bias is not None else 0.0
+  conv.kernel = nnx.Param(jnp.asarray(np.asarray(conv.kernel[...]) * scale))
+  conv.bias = nnx.Param(jnp.asarray((bias - mean) * scale + shift))
   conv.use_bias = True
 
 

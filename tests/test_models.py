@@ -9,7 +9,7 @@ from flax_ocr.ctc import ctc_loss
 from flax_ocr.rec import CRNN, build_model, frames_for_width
 from flax_ocr.nn import conv as conv_module
 from flax_ocr.nn.conv import WinogradConv
-from flax_ocr.nn.layers import for_reading
+from flax_ocr.nn.layers import ConvNormAct, for_reading
 from flax_ocr.rec.sequence import SEQUENCE_MODELS, BiLSTM, real_frames
 
 
@@ -133,15 +133,26 @@ def test_bilstm_reads_as_flax_bidirectional_rnns(lengths):
                              atol=1e-6)
 
 
-@pytest.mark.parametrize("backbone,conv_impl,winograd_convs", [
-    ("lite", "winograd", 4), ("lite", "xla", 0), ("vgg", "winograd", 5), ("mobilenetv3", "xla", 0)])
-def test_models_prepared_for_reading_give_the_same_logits(backbone, conv_impl, winograd_convs,
-                                                          monkeypatch):
+def conv_norm_acts():
+  """Two ConvNormAct layers (the converted PP-OCR models' unit) with batch norms."""
+  return nnx.Sequential(ConvNormAct(1, 8, 3, bias=False, norm=True, act="hardswish",
+                                    rngs=nnx.Rngs(0)),
+                        ConvNormAct(8, 8, 3, groups=8, norm=True, act="relu", rngs=nnx.Rngs(1)))
+
+
+@pytest.mark.parametrize("model_of,winograd_convs", [
+    (lambda: CRNN(backbone="lite", sequence="none", num_classes=20, height=32,
+                  conv_impl="winograd", rngs=nnx.Rngs(0)), 4),
+    (lambda: CRNN(backbone="lite", sequence="none", num_classes=20, height=32,
+                  conv_impl="xla", rngs=nnx.Rngs(0)), 0),
+    (lambda: CRNN(backbone="vgg", sequence="none", num_classes=20, height=32,
+                  conv_impl="winograd", rngs=nnx.Rngs(0)), 5),
+    (conv_norm_acts, 0)], ids=["lite-winograd", "lite-xla", "vgg-winograd", "conv-norm-act"])
+def test_models_prepared_for_reading_give_the_same_logits(model_of, winograd_convs, monkeypatch):
   """Batch norms folded into the convs (ConvStack, ConvNormAct) and Winograd kernels
-  transformed once (the convs of 128+ channels with conv_impl winograd): the same logits."""
+  transformed once (the convs of 128+ channels with conv_impl winograd): the same outputs."""
   monkeypatch.setattr(conv_module, "WINOGRAD_READING_MIN_TILES", 1)  # Winograd even at batch 2
-  model = CRNN(backbone=backbone, sequence="none", num_classes=20, height=32,
-               conv_impl=conv_impl, rngs=nnx.Rngs(0))
+  model = model_of()
   rng = np.random.default_rng(0)
   norms = [m for _, m in nnx.iter_graph(model) if isinstance(m, nnx.BatchNorm)]
   for norm in norms:  # trained-looking statistics, not the identity a fresh norm computes
@@ -152,10 +163,12 @@ def test_models_prepared_for_reading_give_the_same_logits(backbone, conv_impl, w
     norm.bias.value = jnp.asarray(rng.normal(size=size), jnp.float32)
   model.eval()
   images = jnp.asarray(rng.uniform(-1, 1, (2, 32, 96)), jnp.float32)
+  if isinstance(model, nnx.Sequential):
+    images = images[..., None]
   expected = jitted(model, images)
   prepared = for_reading(model)
   modules = [m for _, m in nnx.iter_graph(prepared)]
-  assert not [m for m in modules if isinstance(m, nnx.BatchNorm)]
+  assert norms and not [m for m in modules if isinstance(m, nnx.BatchNorm)]
   assert len([m for m in modules if isinstance(m, WinogradConv)]) == winograd_convs
   assert len([m for _, m in nnx.iter_graph(model) if isinstance(m, nnx.BatchNorm)]) == len(norms)
   np.testing.assert_allclose(jitted(prepared, images), expected,

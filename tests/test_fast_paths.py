@@ -55,6 +55,22 @@ def test_fast_convs_match_xla_values_and_gradients(conv, shape, kernel_shape, pa
     np.testing.assert_allclose(fast / scale, ref / scale, atol=1e-5)
 
 
+@pytest.mark.parametrize("tiles", [conv_module.F4X4, conv_module.F2X2], ids=["F4x4", "F2x2"])
+@pytest.mark.parametrize("shape,padding", [
+    ((2, 8, 12, 16), "SAME"), ((2, 7, 9, 4), "VALID"), ((1, 5, 7, 8), "SAME"),
+    ((2, 4, 12, 8), ((2, 0), (0, 2)))])
+def test_winograd_tile_sizes_match_xla(tiles, shape, padding):
+  """The reading path (kernels transformed once) with either tile size: XLA's conv values."""
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=shape), jnp.float32)
+  kernel = rng.normal(size=(3, 3, shape[-1], 8)).astype(np.float32)
+  pads = conv_module._pads(shape[1:3], (3, 3), padding)  # pylint: disable=protected-access
+  u = conv_module._kernel_transform(kernel, tiles, xp=np)  # pylint: disable=protected-access
+  y = conv_module._winograd_transformed(x, u, pads, None, tiles)[0]  # pylint: disable=protected-access
+  ref = lax.conv_general_dilated(x, kernel, (1, 1), padding, dimension_numbers=LAYOUT)
+  np.testing.assert_allclose(y / np.abs(ref).max(), ref / np.abs(ref).max(), atol=1e-5)
+
+
 def uses_winograd(x_shape, kernel_shape) -> bool:
   jaxpr = jax.make_jaxpr(lambda x, k: conv_winograd(x, k, (1, 1), "SAME",
                                                     dimension_numbers=LAYOUT))(

@@ -148,10 +148,13 @@ def conv_norm_acts():
     (lambda: CRNN(backbone="vgg", sequence="none", num_classes=20, height=32,
                   conv_impl="winograd", rngs=nnx.Rngs(0)), 5),
     (conv_norm_acts, 0)], ids=["lite-winograd", "lite-xla", "vgg-winograd", "conv-norm-act"])
-def test_models_prepared_for_reading_give_the_same_logits(model_of, winograd_convs, monkeypatch):
+@pytest.mark.parametrize("f4x4_min_tiles", [1, 10 ** 6], ids=["F4x4", "F2x2"])
+def test_models_prepared_for_reading_give_the_same_logits(model_of, winograd_convs,
+                                                          f4x4_min_tiles, monkeypatch):
   """Batch norms folded into the convs (ConvStack, ConvNormAct) and Winograd kernels
-  transformed once (the convs of 128+ channels with conv_impl winograd): the same outputs."""
-  monkeypatch.setattr(conv_module, "WINOGRAD_READING_MIN_TILES", 1)  # Winograd even at batch 2
+  transformed once (the convs of 128+ channels with conv_impl winograd), read by either tile
+  size: the same outputs."""
+  monkeypatch.setattr(conv_module, "WINOGRAD_READING_F4X4_MIN_TILES", f4x4_min_tiles)
   model = model_of()
   rng = np.random.default_rng(0)
   norms = [m for _, m in nnx.iter_graph(model) if isinstance(m, nnx.BatchNorm)]

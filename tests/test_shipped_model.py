@@ -82,8 +82,8 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
 
 def test_winograd_convs_read_as_xla_convs(monkeypatch):
   """The shipped recognizer with its convs of 128+ channels computed by Winograd from kernels
-  transformed once (WinogradConv: the default with YNNPACK kernels, on batches large enough:
-  nn/conv.py) reads the same text as with XLA's convs."""
+  transformed once (WinogradConv: the default with YNNPACK kernels, nn/conv.py) reads the same
+  text as with XLA's convs, in batches (F(4x4)) and line by line (F(2x2))."""
   import jax  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
   from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
@@ -103,9 +103,11 @@ def test_winograd_convs_read_as_xla_convs(monkeypatch):
     recognizer = TextRecognizer()
     model = nnx.merge(recognizer.graphdef, recognizer.state)
     winograd_convs[impl] = sum(isinstance(m, WinogradConv) for _, m in nnx.iter_graph(model))
-    readings[impl] = recognizer.recognize(lines)
+    readings[impl] = recognizer.recognize(lines) + [recognizer.recognize([line])[0]
+                                                    for line in lines[:4]]
   assert winograd_convs == {"winograd": 4, "xla": 0}  # lite: 128, 128, 256, 256 channels
-  assert winograd_calls, "no batch was read with Winograd convs"
+  # both tile sizes ran: F(4x4) on the batches, F(2x2) on lines read alone
+  assert {args[4].tile for args in winograd_calls} == {2, 4}
   assert [text for text, _ in readings["winograd"]] == [text for text, _ in readings["xla"]]
   np.testing.assert_allclose([c for _, c in readings["winograd"]],
                              [c for _, c in readings["xla"]], atol=1e-4)

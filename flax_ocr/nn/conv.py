@@ -6,6 +6,8 @@
 - `conv_winograd`: Winograd F(4x4, 3x3), 4x fewer multiplies, forward and gradients, on the
   wide layers of large batches (with YNNPACK's kernels XLA's convs run at about its matmul
   peak, so only fewer multiplies make them faster).
+- `WinogradConv`: a trained conv for reading, kernels transformed once, F(4x4, 3x3) or, on
+  small batches, F(2x2, 3x3).
 
 Results equal XLA's own convs and gradients to float rounding (tests/test_fast_paths.py).
 Only what the conv stacks use is supported: stride 1, no dilation, one feature group,
@@ -15,6 +17,7 @@ NHWC inputs and HWIO kernels.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import jax
 from flax import nnx
@@ -90,16 +93,33 @@ def _pads(in_size, kernel_size, padding):
   return tuple(tuple(int(p) for p in pair) for pair in padding)
 
 
-# Winograd F(4x4, 3x3) (Lavin & Gray 2015): a 3x3 conv's 4x4 output tile from a 6x6 input tile
-# with 36 multiplies per channel pair instead of 144: Y = A^T [(G g G^T) * (B^T d B)] A, the
-# elementwise product summed over input channels as 36 batched matmuls.
-_TILE = 4
-_BT = ((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0), (0, -2, -1, 2, 1, 0),
-       (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1))
-_G = ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6), (1 / 24, 1 / 12, 1 / 6),
-      (1 / 24, -1 / 12, 1 / 6), (0, 0, 1))
-_AT = ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1))
-_A = tuple(zip(*_AT))
+class Winograd(NamedTuple):
+  """Winograd F(m x m, 3x3) (Lavin & Gray 2015): a 3x3 conv's m x m output tile from an
+  (m + 2) x (m + 2) input tile with (m + 2)^2 multiplies per channel pair instead of 9 m^2:
+  Y = A^T [(G g G^T) * (B^T d B)] A, the elementwise product summed over input channels as
+  (m + 2)^2 batched matmuls."""
+
+  tile: int  # m
+  bt: tuple  # B^T, (m + 2) x (m + 2)
+  g: tuple  # G, (m + 2) x 3
+  at: tuple  # A^T, m x (m + 2)
+
+  @property
+  def span(self) -> int:
+    return len(self.bt)
+
+
+# F(4x4, 3x3): 4x fewer multiplies, training and large batches; F(2x2, 3x3): 2.25x fewer, half
+# the transformed kernel's size (16 x C x O instead of 36), reading small batches.
+F4X4 = Winograd(4, bt=((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0),
+                       (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1)),
+                g=((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6),
+                   (1 / 24, 1 / 12, 1 / 6), (1 / 24, -1 / 12, 1 / 6), (0, 0, 1)),
+                at=((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0),
+                    (0, 1, -1, 8, -8, 1)))
+F2X2 = Winograd(2, bt=((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1)),
+                g=((1, 0, 0), (1 / 2, 1 / 2, 1 / 2), (1 / 2, -1 / 2, 1 / 2), (0, 0, 1)),
+                at=((1, 1, 1, 0), (0, 1, -1, -1)))
 # Where it paid (benchmarks/train_throughput.py, conv_layers.py; AVX-512 with YNNPACK): 256+
 # output channels, and batched matmuls of [tiles, input channels] with 2^16+ entries (the paper
 # CRNN's last four 3x3 convs at batch 32 and 64, the lite CRNN's last two at batch 64, its last at
@@ -117,49 +137,53 @@ def _combine(matrix, parts):
   return rows
 
 
-def _tiles(out_h, out_w):
-  return -(-out_h // _TILE), -(-out_w // _TILE)
+def _tiles(out_h, out_w, tile=F4X4.tile):
+  return -(-out_h // tile), -(-out_w // tile)
 
 
-def _input_transform(x, pads):
-  """[B, H, W, C] -> B^T d B of every overlapping 6x6 tile: [36, B * tiles, C]."""
-  b, h, w, c = x.shape
+def _input_transform(x, pads, w=F4X4):
+  """[B, H, W, C] -> B^T d B of every overlapping tile: [span^2, B * tiles, C]."""
+  b, h, width, c = x.shape
   (top, bottom), (left, right) = pads
-  tiles_h, tiles_w = _tiles(h + top + bottom - 2, w + left + right - 2)
-  x = jnp.pad(x, ((0, 0), (top, _TILE * tiles_h + 2 - h - top),
-                  (left, _TILE * tiles_w + 2 - w - left), (0, 0)))
-  span = len(_BT)
-  rows = jnp.stack(_combine(_BT, [x[:, i:i + _TILE * tiles_h:_TILE] for i in range(span)]))
-  # The column combinations on all six rows at once: 6 fused loops, not 36 (a program with
-  # four Winograd layers compiled in 4.4 s with 36, 1.7 s with 6, and runs as fast).
-  columns = _combine(_BT, [rows[:, :, :, j:j + _TILE * tiles_w:_TILE] for j in range(span)])
-  return jnp.stack(columns, 1).reshape(span * span, b * tiles_h * tiles_w, c)
+  m = w.tile
+  tiles_h, tiles_w = _tiles(h + top + bottom - 2, width + left + right - 2, m)
+  x = jnp.pad(x, ((0, 0), (top, m * tiles_h + 2 - h - top),
+                  (left, m * tiles_w + 2 - width - left), (0, 0)))
+  rows = jnp.stack(_combine(w.bt, [x[:, i:i + m * tiles_h:m] for i in range(w.span)]))
+  # The column combinations on all the rows at once: 6 fused loops, not 36 (a program with
+  # four F(4x4) layers compiled in 4.4 s with 36, 1.7 s with 6, and runs as fast).
+  columns = _combine(w.bt, [rows[:, :, :, j:j + m * tiles_w:m] for j in range(w.span)])
+  return jnp.stack(columns, 1).reshape(w.span ** 2, b * tiles_h * tiles_w, c)
 
 
-def _output_transform(m, b, out_h, out_w):
-  """[36, B * tiles, O] -> A^T m A, the 4x4 output tiles put together: [B, out_h, out_w, O]."""
-  tiles_h, tiles_w = _tiles(out_h, out_w)
-  m = m.reshape(len(_BT), len(_BT), b, tiles_h, tiles_w, -1)
-  y = [_combine(_AT, list(row)) for row in _combine(_AT, list(m))]
-  y = jnp.stack([jnp.stack(row, axis=3) for row in y], axis=2)  # [B, th, 4, tw, 4, O]
-  return y.reshape(b, _TILE * tiles_h, _TILE * tiles_w, -1)[:, :out_h, :out_w]
+def _output_transform(prod, b, out_h, out_w, w=F4X4):
+  """[span^2, B * tiles, O] -> A^T prod A, the output tiles put together: [B, out_h, out_w, O]."""
+  m = w.tile
+  tiles_h, tiles_w = _tiles(out_h, out_w, m)
+  prod = prod.reshape(w.span, w.span, b, tiles_h, tiles_w, -1)
+  rows = jnp.stack(_combine(w.at, list(prod)))  # [m, span, B, th, tw, O]
+  # The column combinations on all the rows at once, as in `_input_transform`.
+  y = jnp.stack(_combine(w.at, [rows[:, j] for j in range(w.span)]))  # [m (column), m (row), ...]
+  y = y.transpose(2, 3, 1, 4, 0, 5)  # [B, th, m, tw, m, O]
+  return y.reshape(b, m * tiles_h, m * tiles_w, -1)[:, :out_h, :out_w]
 
 
-def _output_transform_transposed(dy):
-  """The gradient of `_output_transform`: A dY A^T of every 4x4 tile of dy: [36, B * tiles, O]."""
+def _output_transform_transposed(dy, w=F4X4):
+  """The gradient of `_output_transform`: A dY A^T of every output tile: [span^2, B * tiles, O]."""
   b, out_h, out_w, cout = dy.shape
-  tiles_h, tiles_w = _tiles(out_h, out_w)
-  dy = jnp.pad(dy, ((0, 0), (0, _TILE * tiles_h - out_h), (0, _TILE * tiles_w - out_w), (0, 0)))
-  dy = dy.reshape(b, tiles_h, _TILE, tiles_w, _TILE, cout)
-  rows = _combine(_A, [dy[:, :, i] for i in range(_TILE)])  # each [B, th, tw, 4, O]
-  tiles = [t for row in rows for t in _combine(_A, [row[:, :, :, j] for j in range(_TILE)])]
-  return jnp.stack(tiles).reshape(len(_BT) ** 2, b * tiles_h * tiles_w, cout)
+  m, a = w.tile, tuple(zip(*w.at))
+  tiles_h, tiles_w = _tiles(out_h, out_w, m)
+  dy = jnp.pad(dy, ((0, 0), (0, m * tiles_h - out_h), (0, m * tiles_w - out_w), (0, 0)))
+  dy = dy.reshape(b, tiles_h, m, tiles_w, m, cout)
+  rows = _combine(a, [dy[:, :, i] for i in range(m)])  # each [B, th, tw, m, O]
+  tiles = [t for row in rows for t in _combine(a, [row[:, :, :, j] for j in range(m)])]
+  return jnp.stack(tiles).reshape(w.span ** 2, b * tiles_h * tiles_w, cout)
 
 
-def _kernel_transform(kernel, xp=jnp):
-  """G g G^T of every channel pair: [3, 3, C, O] -> [36, C, O], as one matmul by G ⊗ G (a
+def _kernel_transform(kernel, w=F4X4, xp=jnp):
+  """G g G^T of every channel pair: [3, 3, C, O] -> [span^2, C, O], as one matmul by G ⊗ G (a
   three-operand einsum ran 20-50x slower here). xp: jnp, or np for a kernel on the host."""
-  g = xp.asarray(np.kron(_G, _G), kernel.dtype)  # [36, 9]
+  g = xp.asarray(np.kron(w.g, w.g), kernel.dtype)  # [span^2, 9]
   return (g @ kernel.reshape(9, -1)).reshape(len(g), *kernel.shape[2:])
 
 
@@ -167,13 +191,13 @@ def _winograd(x, kernel, pads, precision):
   return _winograd_transformed(x, _kernel_transform(kernel), pads, precision)
 
 
-def _winograd_transformed(x, u, pads, precision):
-  """The conv of x with the kernel whose transform is u, and the input tiles."""
-  b, h, w, _ = x.shape
+def _winograd_transformed(x, u, pads, precision, w=F4X4):
+  """The conv of x with the kernel whose `w` transform is u, and the input tiles."""
+  b, h, width, _ = x.shape
   (top, bottom), (left, right) = pads
-  v = _input_transform(x, pads)
-  m = jnp.einsum("tnc,tco->tno", v, u.astype(v.dtype), precision=precision)
-  return _output_transform(m, b, h + top + bottom - 2, w + left + right - 2), v
+  v = _input_transform(x, pads, w)
+  prod = jnp.einsum("tnc,tco->tno", v, u.astype(v.dtype), precision=precision)
+  return _output_transform(prod, b, h + top + bottom - 2, width + left + right - 2, w), v
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
@@ -193,7 +217,7 @@ def _winograd_backward(pads, precision, residuals, dy):
   v, kernel = residuals
   dm = _output_transform_transposed(dy).astype(v.dtype)
   du = jnp.einsum("tnc,tno->tco", v, dm, precision=precision)
-  g = jnp.asarray(np.kron(_G, _G), du.dtype)  # the kernel transform's transpose
+  g = jnp.asarray(np.kron(F4X4.g, F4X4.g), du.dtype)  # the kernel transform's transpose
   dkernel = (g.T @ du.reshape(len(g), -1)).reshape(kernel.shape)
   flipped = jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2)
   (top, bottom), (left, right) = pads
@@ -224,12 +248,14 @@ def conv_winograd(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dila
                                   **unused)
 
 
-# Reading (no gradients, kernels transformed once: WinogradConv) pays from 128 output channels:
-# the lite CRNN's backbone at batch 64, 32 x 128, one core, 173 ms against XLA's 283. At batch
-# 1 it gained nothing measurable (4.1 vs 4.3 ms) while the four Winograd layers add ~1 s to a
-# program's compilation, so it starts at 128 tiles a batch (8 lines of 8 x 32, 16 of 4 x 32).
+# Reading (no gradients, kernels transformed once: WinogradConv) pays from 128 output channels
+# at any batch (the lite CRNN, 32 x 128, one core: backbone at batch 64 173 ms against XLA's
+# 283; one line read alone 5.7 ms against 6.8, benchmarks/one_crop_latency.py). Batches whose
+# F(4x4) matmuls would have fewer rows (tiles) than WINOGRAD_READING_F4X4_MIN_TILES take F(2x2):
+# a 4x32 layer of one line has 8 F(4x4) tiles against 36 x Cin x Cout transformed weights, which
+# then stream from memory for little work; 32 F(2x2) tiles against 16 x Cin x Cout.
 WINOGRAD_READING_MIN_OUT_CHANNELS = 128
-WINOGRAD_READING_MIN_TILES = 128
+WINOGRAD_READING_F4X4_MIN_TILES = 16
 
 
 def winograd_pays_for_reading(conv: nnx.Conv) -> bool:
@@ -244,22 +270,22 @@ def winograd_pays_for_reading(conv: nnx.Conv) -> bool:
 
 
 class WinogradConv(nnx.Module):
-  """A trained 3x3 stride-1 nnx.Conv for reading, with its kernel also Winograd-transformed
-  once (36 x Cin x Cout): batches of WINOGRAD_READING_MIN_TILES+ tiles read by the tile
-  transforms and 36 batched matmuls, smaller ones by XLA's conv."""
+  """A trained 3x3 stride-1 nnx.Conv for reading, its kernel Winograd-transformed once for each
+  tile size (F(4x4): 36 x Cin x Cout, F(2x2): 16 x Cin x Cout): batches of
+  WINOGRAD_READING_F4X4_MIN_TILES+ 4x4 tiles read by F(4x4), smaller ones by F(2x2)."""
 
   def __init__(self, conv: nnx.Conv):
     kernel = np.asarray(conv.kernel[...])  # transformed on the host: no program to compile
-    self.kernel = nnx.Param(conv.kernel[...])
-    self.u = nnx.Param(jnp.asarray(_kernel_transform(kernel, xp=np)))
+    self.u4x4 = nnx.Param(jnp.asarray(_kernel_transform(kernel, F4X4, xp=np)))
+    self.u2x2 = nnx.Param(jnp.asarray(_kernel_transform(kernel, F2X2, xp=np)))
     self.bias = nnx.Param(conv.bias[...]) if conv.bias is not None else None
     self.pads = _pads((8, 8), (3, 3), conv.padding)
 
   def __call__(self, x):
     b, h, w, _ = x.shape
-    tiles_h, tiles_w = _tiles(h + sum(self.pads[0]) - 2, w + sum(self.pads[1]) - 2)
-    if isinstance(b, int) and b * tiles_h * tiles_w >= WINOGRAD_READING_MIN_TILES:
-      y = _winograd_transformed(x, self.u[...], self.pads, None)[0]
+    tiles_h, tiles_w = _tiles(h + sum(self.pads[0]) - 2, w + sum(self.pads[1]) - 2, F4X4.tile)
+    if b * tiles_h * tiles_w >= WINOGRAD_READING_F4X4_MIN_TILES:
+      y = _winograd_transformed(x, self.u4x4[...], self.pads, None, F4X4)[0]
     else:
-      y = _conv(x, self.kernel[...].astype(x.dtype), self.pads, None)
+      y = _winograd_transformed(x, self.u2x2[...], self.pads, None, F2X2)[0]
     return y if self.bias is None else y + self.bias[...].astype(y.dtype)

@@ -161,10 +161,8 @@ def _output_transform(prod, b, out_h, out_w, w=F4X4):
   m = w.tile
   tiles_h, tiles_w = _tiles(out_h, out_w, m)
   prod = prod.reshape(w.span, w.span, b, tiles_h, tiles_w, -1)
-  rows = jnp.stack(_combine(w.at, list(prod)))  # [m, span, B, th, tw, O]
-  # The column combinations on all the rows at once, as in `_input_transform`.
-  y = jnp.stack(_combine(w.at, [rows[:, j] for j in range(w.span)]))  # [m (column), m (row), ...]
-  y = y.transpose(2, 3, 1, 4, 0, 5)  # [B, th, m, tw, m, O]
+  y = [_combine(w.at, list(row)) for row in _combine(w.at, list(prod))]
+  y = jnp.stack([jnp.stack(row, axis=3) for row in y], axis=2)  # [B, th, m, tw, m, O]
   return y.reshape(b, m * tiles_h, m * tiles_w, -1)[:, :out_h, :out_w]
 
 

@@ -68,8 +68,7 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
   from flax_ocr.rec.recognizer import finer_buckets  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   words = PHRASES + ("OPEN", "Tea", "42", "EXIT", "Bakery", "Station Road")
-  lines = [render_plain(text, font, size) for font in fonts for text in words
-           for size in (20, 32)]
+  lines = [render_plain(text, font, 24) for font in fonts for text in words]
   trained, finer = TextRecognizer(), TextRecognizer(finer_widths=True)
   assert finer.buckets == finer_buckets(trained.buckets, trained.frame_stride)
   widths = {prepare_line(line, finer.height, finer.buckets, finer.channels,
@@ -104,7 +103,7 @@ def test_winograd_convs_read_as_xla_convs(monkeypatch):
     model = nnx.merge(recognizer.graphdef, recognizer.state)
     winograd_convs[impl] = sum(isinstance(m, WinogradConv) for _, m in nnx.iter_graph(model))
     readings[impl] = recognizer.recognize(lines) + [recognizer.recognize([line])[0]
-                                                    for line in lines[:4]]
+                                                    for line in lines[:2]]
   assert winograd_convs == {"winograd": 4, "xla": 0}  # lite: 128, 128, 256, 256 channels
   # both tile sizes ran: F(4x4) on the batches, F(2x2) on lines read alone
   assert {args[4].tile for args in winograd_calls} == {2, 4}

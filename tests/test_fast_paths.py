@@ -57,8 +57,7 @@ def test_fast_convs_match_xla_values_and_gradients(conv, shape, kernel_shape, pa
 
 @pytest.mark.parametrize("tiles", [conv_module.F4X4, conv_module.F2X2], ids=["F4x4", "F2x2"])
 @pytest.mark.parametrize("shape,padding", [
-    ((2, 8, 12, 16), "SAME"), ((2, 7, 9, 4), "VALID"), ((1, 5, 7, 8), "SAME"),
-    ((2, 4, 12, 8), ((2, 0), (0, 2)))])
+    ((1, 5, 7, 8), "SAME"), ((2, 4, 12, 8), ((2, 0), (0, 2)))])  # odd sizes; uneven padding
 def test_winograd_tile_sizes_match_xla(tiles, shape, padding):
   """The reading path (kernels transformed once) with either tile size: XLA's conv values."""
   rng = np.random.default_rng(0)

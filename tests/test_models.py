@@ -140,15 +140,17 @@ def conv_norm_acts():
                         ConvNormAct(8, 8, 3, groups=8, norm=True, act="relu", rngs=nnx.Rngs(1)))
 
 
-@pytest.mark.parametrize("model_of,winograd_convs", [
-    (lambda: CRNN(backbone="lite", sequence="none", num_classes=20, height=32,
-                  conv_impl="winograd", rngs=nnx.Rngs(0)), 4),
-    (lambda: CRNN(backbone="lite", sequence="none", num_classes=20, height=32,
-                  conv_impl="xla", rngs=nnx.Rngs(0)), 0),
-    (lambda: CRNN(backbone="vgg", sequence="none", num_classes=20, height=32,
-                  conv_impl="winograd", rngs=nnx.Rngs(0)), 5),
-    (conv_norm_acts, 0)], ids=["lite-winograd", "lite-xla", "vgg-winograd", "conv-norm-act"])
-@pytest.mark.parametrize("f4x4_min_tiles", [1, 10 ** 6], ids=["F4x4", "F2x2"])
+def crnn_of(backbone, conv_impl):
+  return lambda: CRNN(backbone=backbone, sequence="none", num_classes=20, height=32,
+                      conv_impl=conv_impl, rngs=nnx.Rngs(0))
+
+
+@pytest.mark.parametrize("model_of,winograd_convs,f4x4_min_tiles", [
+    (crnn_of("lite", "winograd"), 4, 1), (crnn_of("lite", "winograd"), 4, 10 ** 6),
+    (crnn_of("lite", "xla"), 0, 1),
+    (crnn_of("vgg", "winograd"), 5, 1), (crnn_of("vgg", "winograd"), 5, 10 ** 6),
+    (conv_norm_acts, 0, 1)], ids=["lite-winograd-F4x4", "lite-winograd-F2x2", "lite-xla",
+                                  "vgg-winograd-F4x4", "vgg-winograd-F2x2", "conv-norm-act"])
 def test_models_prepared_for_reading_give_the_same_logits(model_of, winograd_convs,
                                                           f4x4_min_tiles, monkeypatch):
   """Batch norms folded into the convs (ConvStack, ConvNormAct) and Winograd kernels

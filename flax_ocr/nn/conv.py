@@ -108,6 +108,11 @@ class Winograd(NamedTuple):
   def span(self) -> int:
     return len(self.bt)
 
+  @property
+  def kernel_matrix(self) -> np.ndarray:
+    """G ⊗ G, [span^2, 9]: the kernel transform as one matrix."""
+    return np.kron(self.g, self.g)
+
 
 # F(4x4, 3x3): 4x fewer multiplies, training and large batches; F(2x2, 3x3): 2.25x fewer, half
 # the transformed kernel's size (16 x C x O instead of 36), reading small batches.
@@ -141,47 +146,47 @@ def _tiles(out_h, out_w, tile=F4X4.tile):
   return -(-out_h // tile), -(-out_w // tile)
 
 
-def _input_transform(x, pads, w=F4X4):
+def _input_transform(x, pads, spec=F4X4):
   """[B, H, W, C] -> B^T d B of every overlapping tile: [span^2, B * tiles, C]."""
   b, h, width, c = x.shape
   (top, bottom), (left, right) = pads
-  m = w.tile
+  m = spec.tile
   tiles_h, tiles_w = _tiles(h + top + bottom - 2, width + left + right - 2, m)
   x = jnp.pad(x, ((0, 0), (top, m * tiles_h + 2 - h - top),
                   (left, m * tiles_w + 2 - width - left), (0, 0)))
-  rows = jnp.stack(_combine(w.bt, [x[:, i:i + m * tiles_h:m] for i in range(w.span)]))
+  rows = jnp.stack(_combine(spec.bt, [x[:, i:i + m * tiles_h:m] for i in range(spec.span)]))
   # The column combinations on all the rows at once: 6 fused loops, not 36 (a program with
   # four F(4x4) layers compiled in 4.4 s with 36, 1.7 s with 6, and runs as fast).
-  columns = _combine(w.bt, [rows[:, :, :, j:j + m * tiles_w:m] for j in range(w.span)])
-  return jnp.stack(columns, 1).reshape(w.span ** 2, b * tiles_h * tiles_w, c)
+  columns = _combine(spec.bt, [rows[:, :, :, j:j + m * tiles_w:m] for j in range(spec.span)])
+  return jnp.stack(columns, 1).reshape(spec.span ** 2, b * tiles_h * tiles_w, c)
 
 
-def _output_transform(prod, b, out_h, out_w, w=F4X4):
+def _output_transform(prod, b, out_h, out_w, spec=F4X4):
   """[span^2, B * tiles, O] -> A^T prod A, the output tiles put together: [B, out_h, out_w, O]."""
-  m = w.tile
+  m = spec.tile
   tiles_h, tiles_w = _tiles(out_h, out_w, m)
-  prod = prod.reshape(w.span, w.span, b, tiles_h, tiles_w, -1)
-  y = [_combine(w.at, list(row)) for row in _combine(w.at, list(prod))]
+  prod = prod.reshape(spec.span, spec.span, b, tiles_h, tiles_w, -1)
+  y = [_combine(spec.at, list(row)) for row in _combine(spec.at, list(prod))]
   y = jnp.stack([jnp.stack(row, axis=3) for row in y], axis=2)  # [B, th, m, tw, m, O]
   return y.reshape(b, m * tiles_h, m * tiles_w, -1)[:, :out_h, :out_w]
 
 
-def _output_transform_transposed(dy, w=F4X4):
+def _output_transform_transposed(dy, spec=F4X4):
   """The gradient of `_output_transform`: A dY A^T of every output tile: [span^2, B * tiles, O]."""
   b, out_h, out_w, cout = dy.shape
-  m, a = w.tile, tuple(zip(*w.at))
+  m, a = spec.tile, tuple(zip(*spec.at))
   tiles_h, tiles_w = _tiles(out_h, out_w, m)
   dy = jnp.pad(dy, ((0, 0), (0, m * tiles_h - out_h), (0, m * tiles_w - out_w), (0, 0)))
   dy = dy.reshape(b, tiles_h, m, tiles_w, m, cout)
   rows = _combine(a, [dy[:, :, i] for i in range(m)])  # each [B, th, tw, m, O]
   tiles = [t for row in rows for t in _combine(a, [row[:, :, :, j] for j in range(m)])]
-  return jnp.stack(tiles).reshape(w.span ** 2, b * tiles_h * tiles_w, cout)
+  return jnp.stack(tiles).reshape(spec.span ** 2, b * tiles_h * tiles_w, cout)
 
 
-def _kernel_transform(kernel, w=F4X4, xp=jnp):
+def _kernel_transform(kernel, spec=F4X4, xp=jnp):
   """G g G^T of every channel pair: [3, 3, C, O] -> [span^2, C, O], as one matmul by G ⊗ G (a
   three-operand einsum ran 20-50x slower here). xp: jnp, or np for a kernel on the host."""
-  g = xp.asarray(np.kron(w.g, w.g), kernel.dtype)  # [span^2, 9]
+  g = xp.asarray(spec.kernel_matrix, kernel.dtype)
   return (g @ kernel.reshape(9, -1)).reshape(len(g), *kernel.shape[2:])
 
 
@@ -189,13 +194,13 @@ def _winograd(x, kernel, pads, precision):
   return _winograd_transformed(x, _kernel_transform(kernel), pads, precision)
 
 
-def _winograd_transformed(x, u, pads, precision, w=F4X4):
-  """The conv of x with the kernel whose `w` transform is u, and the input tiles."""
+def _winograd_transformed(x, u, pads, precision, spec=F4X4):
+  """The conv of x with the kernel whose `spec` transform is u, and the input tiles."""
   b, h, width, _ = x.shape
   (top, bottom), (left, right) = pads
-  v = _input_transform(x, pads, w)
+  v = _input_transform(x, pads, spec)
   prod = jnp.einsum("tnc,tco->tno", v, u.astype(v.dtype), precision=precision)
-  return _output_transform(prod, b, h + top + bottom - 2, width + left + right - 2, w), v
+  return _output_transform(prod, b, h + top + bottom - 2, width + left + right - 2, spec), v
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
@@ -215,7 +220,7 @@ def _winograd_backward(pads, precision, residuals, dy):
   v, kernel = residuals
   dm = _output_transform_transposed(dy).astype(v.dtype)
   du = jnp.einsum("tnc,tno->tco", v, dm, precision=precision)
-  g = jnp.asarray(np.kron(F4X4.g, F4X4.g), du.dtype)  # the kernel transform's transpose
+  g = jnp.asarray(F4X4.kernel_matrix, du.dtype)  # the kernel transform's transpose
   dkernel = (g.T @ du.reshape(len(g), -1)).reshape(kernel.shape)
   flipped = jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2)
   (top, bottom), (left, right) = pads
@@ -283,9 +288,8 @@ class WinogradConv(nnx.Module):
 
   def __call__(self, x):
     b, h, w, _ = x.shape
-    tiles_h, tiles_w = _tiles(h + sum(self.pads[0]) - 2, w + sum(self.pads[1]) - 2, F4X4.tile)
-    if b * tiles_h * tiles_w >= WINOGRAD_READING_F4X4_MIN_TILES:
-      y = _winograd_transformed(x, self.u4x4[...], self.pads, None, F4X4)[0]
-    else:
-      y = _winograd_transformed(x, self.u2x2[...], self.pads, None, F2X2)[0]
+    tiles_h, tiles_w = _tiles(h + sum(self.pads[0]) - 2, w + sum(self.pads[1]) - 2)
+    spec, u = ((F4X4, self.u4x4) if b * tiles_h * tiles_w >= WINOGRAD_READING_F4X4_MIN_TILES
+               else (F2X2, self.u2x2))
+    y = _winograd_transformed(x, u[...], self.pads, None, spec)[0]
     return y if self.bias is None else y + self.bias[...].astype(y.dtype)

@@ -19,9 +19,9 @@ STEPS = ["--config.train.num_steps=16", "--config.train.checkpoint_every=2",
          "--config.train.eval_every=1000", "--config.train.log_every=1000"]
 
 
-def start(workdir, data_dir, *extra):
+def start(workdir, data_dir, *extra, cache=None):
   return subprocess.Popen(train_command(workdir, data_dir, *STEPS, *extra), cwd=REPO,
-                          env=env_with_devices(1), stdout=subprocess.DEVNULL,
+                          env=env_with_devices(1, cache), stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
 
 
@@ -29,13 +29,15 @@ def orbax_temporaries(folder: pathlib.Path):
   return [p for p in folder.glob("*") if "tmp" in p.name] if folder.is_dir() else []
 
 
-def test_kill_9_inside_a_checkpoint_write_resumes_from_the_last_complete_one(tmp_path):
-  run(train_command(tmp_path / "straight", tmp_path / "data", *STEPS), devices=1)
+def test_kill_9_inside_a_checkpoint_write_resumes_from_the_last_complete_one(
+    tmp_path, debug_data, compilation_cache):
+  run(train_command(tmp_path / "straight", debug_data, *STEPS), devices=1,
+      cache=compilation_cache)
   workdir = tmp_path / "killed"
   checkpoints = workdir / "checkpoints"
   hit = False
   for _ in range(5):  # the write takes milliseconds: poll for it, retry until it is hit
-    process = start(workdir, tmp_path / "data")
+    process = start(workdir, debug_data, cache=compilation_cache)
     deadline = time.time() + 240
     while process.poll() is None and time.time() < deadline:
       if orbax_temporaries(checkpoints):
@@ -48,16 +50,18 @@ def test_kill_9_inside_a_checkpoint_write_resumes_from_the_last_complete_one(tmp
       break
   assert hit, "never caught a checkpoint being written"
   complete = sorted(int(p.name) for p in checkpoints.iterdir() if p.name.isdigit())
-  log = run(train_command(workdir, tmp_path / "data", *STEPS), devices=1)
+  log = run(train_command(workdir, debug_data, *STEPS), devices=1, cache=compilation_cache)
   assert (f"resumed from step {complete[-1]}" in log if complete else "resumed" not in log)
   assert_same_params(params_of(workdir), params_of(tmp_path / "straight"), atol=1e-6)
 
 
-def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(tmp_path):
+def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(
+    tmp_path, debug_data, compilation_cache):
   workdir = tmp_path / "run"
   stopped_at = None
   for sig in (signal.SIGINT, signal.SIGTERM):  # stopped twice, then finished
-    process = start(workdir, tmp_path / "data", "--config.train.checkpoint_every=1000")
+    # compiling, not loaded from the cache: the 16 steps must still be running a second later
+    process = start(workdir, debug_data, "--config.train.checkpoint_every=1000")
     seen = []
     for line in process.stderr:  # until the training loop has started
       seen.append(line)
@@ -76,13 +80,14 @@ def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(tmp_pa
     if stopped_at is not None:
       assert f"resumed from step {stopped_at}" in stderr
     stopped_at = step
-  log = run(train_command(workdir, tmp_path / "data", *STEPS), devices=1)
+  log = run(train_command(workdir, debug_data, *STEPS), devices=1, cache=compilation_cache)
   assert f"resumed from step {stopped_at}" in log
 
 
-def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(tmp_path):
-  run(train_command(tmp_path / "sized", tmp_path / "data", "--config.train.num_steps=6",
-                    "--config.train.checkpoint_every=6"), devices=1)
+def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(
+    tmp_path, debug_data, compilation_cache):
+  run(train_command(tmp_path / "sized", debug_data, "--config.train.num_steps=6",
+                    "--config.train.checkpoint_every=6"), devices=1, cache=compilation_cache)
   one = sum(f.stat().st_size for f in (tmp_path / "sized" / "checkpoints").rglob("*")
             if f.is_file())
   disk = tmp_path / "small_disk"
@@ -93,7 +98,7 @@ def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(tmp_pa
   if mounted.returncode:
     pytest.skip(f"cannot mount a size-limited tmpfs here: {mounted.stderr.strip()}")
   try:
-    process = start(disk / "run", tmp_path / "data")
+    process = start(disk / "run", debug_data, cache=compilation_cache)
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 1, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
@@ -104,7 +109,7 @@ def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(tmp_pa
     subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path):
+def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path, compilation_cache):
   extra = ["--config.data.train.render_count=1500"]
   process = start(tmp_path / "run", tmp_path / "data", *extra)
   deadline = time.time() + 240
@@ -114,7 +119,8 @@ def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path):
   time.sleep(0.5)
   process.send_signal(signal.SIGKILL)
   process.wait()
-  log = run(train_command(tmp_path / "run", tmp_path / "data", *STEPS, *extra), devices=1)
+  log = run(train_command(tmp_path / "run", tmp_path / "data", *STEPS, *extra), devices=1,
+            cache=compilation_cache)
   assert "Traceback" not in log
   from configs import debug  # pylint: disable=import-outside-toplevel
   from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
@@ -126,7 +132,7 @@ def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path):
   assert len(source) == 1500
 
 
-def test_a_corrupt_record_is_counted_named_and_skipped(tmp_path):
+def test_a_corrupt_record_is_counted_named_and_skipped(tmp_path, compilation_cache):
   labels = tmp_path / "labels"
   labels.mkdir()
   lines = []
@@ -139,7 +145,8 @@ def test_a_corrupt_record_is_counted_named_and_skipped(tmp_path):
   (labels / "labels.tsv").write_text("".join(lines))
   log = run(train_command(tmp_path / "run", tmp_path / "data", "--config.train.num_steps=6",
                           "--config.data.train.render_count=0",
-                          f"--config.data.train.label_files=('{labels}',)"), devices=1)
+                          f"--config.data.train.label_files=('{labels}',)"), devices=1,
+            cache=compilation_cache)
   skipped = [line for line in log.splitlines() if "w12.png" in line and "skipped" in line]
   assert skipped, log[-3000:]
   assert "'unreadable': 1" in log

@@ -25,16 +25,22 @@ def train_command(workdir, data_dir, *extra):
           f"--config.data.dir={data_dir}", *extra]
 
 
-def env_with_devices(n):
+def env_with_devices(n, cache=None):
+  """A training process's environment: `n` fake CPU devices; with `cache`, JAX's compilation
+  cache there, every program kept (not for processes of one run: both would write an entry
+  at once)."""
   env = dict(os.environ)
   env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n}"
   env["JAX_PLATFORMS"] = "cpu"
+  if cache:
+    env.update(JAX_COMPILATION_CACHE_DIR=str(cache), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+               JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
   return env
 
 
-def run(command, devices, timeout=300):
+def run(command, devices, timeout=300, cache=None):
   out = subprocess.run(["timeout", "-k", "10", str(timeout), *command], cwd=REPO,
-                       env=env_with_devices(devices), capture_output=True, text=True)
+                       env=env_with_devices(devices, cache), capture_output=True, text=True)
   assert out.returncode == 0, out.stderr[-3000:]
   return out.stderr
 
@@ -61,14 +67,17 @@ def free_port():
 
 
 @pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
-def test_two_processes_train_like_one(tmp_path, parallel):
+def test_two_processes_train_like_one(tmp_path, parallel, debug_data, compilation_cache):
+  # one bucket width: each process compiles one training step, not two
   settings = [f"--config.train.parallel={parallel}", "--config.train.num_steps=6",
-              "--config.train.checkpoint_every=6", "--config.train.eval_every=1000"]
-  single = run(train_command(tmp_path / "single", tmp_path / "data", *settings), devices=4)
+              "--config.train.checkpoint_every=6", "--config.train.eval_every=1000",
+              "--config.data.buckets=(128,)"]
+  single = run(train_command(tmp_path / "single", debug_data, *settings), devices=4,
+               cache=compilation_cache)
   port = free_port()
   workers = [subprocess.Popen(
       ["timeout", "-k", "10", "600",
-       *train_command(tmp_path / "multi", tmp_path / "data", *settings),
+       *train_command(tmp_path / "multi", debug_data, *settings),
        "--coordinator_address", f"127.0.0.1:{port}", "--num_processes", "2",
        "--process_id", str(i)], cwd=REPO, env=env_with_devices(2), stdout=subprocess.PIPE,
       stderr=subprocess.PIPE, text=True) for i in range(2)]

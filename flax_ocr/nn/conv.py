@@ -86,6 +86,11 @@ def _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_n
           lax.conv_dimension_numbers(lhs.shape, rhs.shape, _LAYOUT))
 
 
+def _fits_winograd(kernel_size, pads) -> bool:
+  """A 3x3 kernel with 0-2 pads on each side: the convs the Winograd code here computes."""
+  return tuple(kernel_size) == (3, 3) and all(0 <= p <= 2 for pair in pads for p in pair)
+
+
 def _pads(in_size, kernel_size, padding):
   """Explicit ((top, bottom), (left, right)) pads of a stride-1 conv."""
   if isinstance(padding, str):
@@ -236,14 +241,14 @@ def conv_winograd(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dila
   """`lax.conv_general_dilated`'s signature: `winograd_conv` for the 3x3 stride-1 NHWC/HWIO
   convs where it pays (WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES_X_CHANNELS), XLA's for
   every other."""
-  if (rhs.shape[:2] == (3, 3) and rhs.shape[3] >= WINOGRAD_MIN_OUT_CHANNELS
+  if (rhs.shape[3] >= WINOGRAD_MIN_OUT_CHANNELS
       and all(isinstance(d, int) for d in lhs.shape)  # not an export's symbolic batch
       and _is_simple(lhs, rhs, window_strides, lhs_dilation, rhs_dilation, dimension_numbers,
                      feature_group_count)):
     pads = _pads(lhs.shape[1:3], rhs.shape[:2], padding)
     b, h, w, cin = lhs.shape
     tiles_h, tiles_w = _tiles(h + sum(pads[0]) - 2, w + sum(pads[1]) - 2)
-    if (all(0 <= p <= 2 for pair in pads for p in pair)
+    if (_fits_winograd(rhs.shape[:2], pads)
         and b * tiles_h * tiles_w * cin >= WINOGRAD_MIN_TILES_X_CHANNELS):
       return winograd_conv(lhs, rhs, pads, precision)
   return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
@@ -267,11 +272,11 @@ def winograd_pays_for_reading(conv: nnx.Conv) -> bool:
   """Whether an eval-mode `conv` of a stack using conv_winograd reads faster as WinogradConv."""
   if isinstance(conv.padding, str) and conv.padding not in ("SAME", "VALID"):
     return False
-  return (conv.conv_general_dilated is conv_winograd and tuple(conv.kernel_size) == (3, 3)
+  return (conv.conv_general_dilated is conv_winograd
           and all(v in (1, (1, 1)) for v in (conv.strides, conv.input_dilation,
                                              conv.kernel_dilation, conv.feature_group_count))
           and conv.out_features >= WINOGRAD_READING_MIN_OUT_CHANNELS
-          and all(0 <= p <= 2 for pair in _pads((8, 8), (3, 3), conv.padding) for p in pair))
+          and _fits_winograd(conv.kernel_size, _pads((8, 8), conv.kernel_size, conv.padding)))
 
 
 class WinogradConv(nnx.Module):

@@ -1,3 +1,5 @@
+import tempfile
+
 import cv2
 import numpy as np
 import pytest
@@ -113,7 +115,10 @@ def test_label_file_errors_name_file_and_line(tmp_path):
   assert len(records) == 8 and len(bad) == 1
 
 
-def test_tfds_builder_builds_and_reads_back(tmp_path):
+def test_tfds_builder_builds_and_reads_back(tmp_path, monkeypatch):
+  temp = tmp_path / "temp"
+  temp.mkdir()
+  monkeypatch.setattr(tempfile, "tempdir", str(temp))
   labels = tmp_path / "labels"
   labels.mkdir()
   write_label_folder(labels)
@@ -131,6 +136,7 @@ def test_tfds_builder_builds_and_reads_back(tmp_path):
   with pytest.raises(ValueError, match=r"labels.tsv:9: label has characters not in the"):
     build_dataset(OcrLinesConfig(name="strict", label_files=(str(labels),),
                                  dictionary=CHARSET.chars), tmp_path / "tfds")
+  assert not list(temp.iterdir())  # nothing left in the temp folder
 
 
 def test_train_plan_is_deterministic_bucketed_and_split_between_hosts():

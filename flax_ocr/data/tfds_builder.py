@@ -113,13 +113,21 @@ def _render_example(index: int):
                  "width": image.shape[1], "source": f"render:{index}"}
 
 
+class _LocalDatasetInfo(tfds.core.DatasetInfo):
+  """Info of a data set built on this machine, never one of tfds' published ones."""
+
+  def initialize_from_bucket(self):
+    """Nothing to fetch: tfds' own lookup (GCS is off) would leave an empty temp folder behind
+    each time a data set is built."""
+
+
 class OcrLines(tfds.core.GeneratorBasedBuilder):
   """Text-line images with their transcription."""
 
   VERSION = tfds.core.Version("1.0.0")
 
   def _info(self):
-    return tfds.core.DatasetInfo(
+    return _LocalDatasetInfo(
         builder=self,
         description="Text-line images (encoded bytes) with labels, sizes and origin.",
         disable_shuffling=True,  # readers shuffle; record i stays the i-th generated line

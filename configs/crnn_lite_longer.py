@@ -23,13 +23,15 @@ WEIGHTS = {"words": 0.20, "phrases": 0.20, "lines": 0.10, "column_lines": 0.06, 
            "textless": 0.06}
 
 
-def get_config():
+def get_config(weights=None):
+  """`weights`: each source's share of a batch (default WEIGHTS), for the runs built on this one."""
+  weights = weights or WEIGHTS
   config = crnn_lite_real.get_config()
   config.init_from = "flax_ocr/weights/rec_en_crnn_lite"
   sources = config.data.train.sources
-  crnn_lite_textless.add_textless_source(sources, RENDER_COUNTS["textless"], WEIGHTS["textless"])
+  crnn_lite_textless.add_textless_source(sources, RENDER_COUNTS["textless"], weights["textless"])
   for name, source in sources.items():
-    source.weight = ((0, WEIGHTS[name]),)
+    source.weight = ((0, weights[name]),)
     if name in RENDER_COUNTS:
       source.render_count = RENDER_COUNTS[name]
       source.render_seed += 20

@@ -21,8 +21,6 @@ WEIGHTS = {"words": 0.10, "phrases": 0.21, "lines": 0.10, "column_lines": 0.06, 
 
 
 def get_config():
-  config = crnn_lite_longer.get_config()
-  for name, source in config.data.train.sources.items():
-    source.weight = ((0, WEIGHTS[name]),)
+  config = crnn_lite_longer.get_config(WEIGHTS)
   config.train.learning_rate = 2e-4
   return config

@@ -20,9 +20,7 @@ WEIGHTS = {"words": 0.08, "phrases": 0.14, "lines": 0.12, "column_lines": 0.06, 
 
 
 def get_config():
-  config = crnn_lite_longer.get_config()
-  for name, source in config.data.train.sources.items():
-    source.weight = ((0, WEIGHTS[name]),)
+  config = crnn_lite_longer.get_config(WEIGHTS)
   config.train.num_steps = NUM_STEPS
   config.train.learning_rate = 5e-5
   config.train.warmup_steps = 100

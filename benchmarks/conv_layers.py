@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 def stack_layers(name: str, height: int = 32, width: int = 128):
   """(H, W, Cin, Cout) of each 3x3 conv of a stack, for [height, width] lines."""
-  from flax_ocr.rec.backbones import PAPER_LAYERS, POOLS  # pylint: disable=import-outside-toplevel
+  from flax_ocr.models.rec.backbones import PAPER_LAYERS, POOLS  # pylint: disable=import-outside-toplevel
   layers, cin = [], 1
   for channels, _, pool in PAPER_LAYERS:
     cout = channels // 2 if name == "lite" else channels
@@ -81,11 +81,12 @@ def main():
   parser.add_argument("--xla_flags", default=None, help="XLA_FLAGS for this run")
   parser.add_argument("--json", action="store_true")
   args = parser.parse_args()
-  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  from flax_ocr.runtime import xla_cpu  # pylint: disable=import-outside-toplevel
   xla_cpu.use_flags(args.xla_flags)
   import jax  # pylint: disable=import-outside-toplevel
   import numpy as np  # pylint: disable=import-outside-toplevel
   from jax import lax  # pylint: disable=import-outside-toplevel
+
   from flax_ocr.nn.conv import conv_matmul_grad, winograd_conv  # pylint: disable=import-outside-toplevel
   try:
     import torch  # pylint: disable=import-outside-toplevel

@@ -19,9 +19,9 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 from flax import nnx  # noqa: E402
 
-from flax_ocr.det.loss import db_loss  # noqa: E402
-from flax_ocr.det.model import DBNet  # noqa: E402
+from flax_ocr.models.det.dbnet import DBNet  # noqa: E402
 from flax_ocr.nn.layers import without_mesh_axis  # noqa: E402
+from flax_ocr.train.db_loss import db_loss  # noqa: E402
 
 
 def timed(fn, repeats: int = 3) -> float:
@@ -64,7 +64,7 @@ def main():
         f"{1000 * args.batch / step_ms:>10.1f}")
 
   try:  # absent in versions before the pipeline: the script also times those, for comparison
-    from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
+    from flax_ocr.predict.detector import TextDetector  # pylint: disable=import-outside-toplevel
   except ImportError:
     return
   detector = TextDetector(model=model)

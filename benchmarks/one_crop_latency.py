@@ -58,13 +58,13 @@ def main():
   parser.add_argument("--checkpoint", default=None)
   parser.add_argument("--xla_flags", default=None, help="XLA_FLAGS for this run")
   args = parser.parse_args()
-  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  from flax_ocr.runtime import xla_cpu  # pylint: disable=import-outside-toplevel
   xla_cpu.use_flags(args.xla_flags)
   if args.threads == "1":
     xla_cpu.one_core()
   from flax_ocr.data.labelfile import read_label_file  # pylint: disable=import-outside-toplevel
-  from flax_ocr.preprocess import load_image, to_bgr  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
+  from flax_ocr.io.images import load_image, to_bgr  # pylint: disable=import-outside-toplevel
+  from flax_ocr.predict.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
 
   records, _ = read_label_file(pathlib.Path(args.data) / "labels.tsv")
   crops = [load_image(str(r.image_path)) for r in records[:args.limit]]

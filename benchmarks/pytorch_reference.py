@@ -4,7 +4,7 @@
       [--batch 64] [--width 128] [--steps 5] [--infer_batch 256] [--threads 2] [--json]
 
 Run it with any Python that has torch (e.g. `pip install torch --index-url .../cpu` in a
-separate venv); it needs nothing from flax_ocr. Layers mirror flax_ocr/rec/backbones.py
+separate venv); it needs nothing from flax_ocr. Layers mirror flax_ocr/models/rec/backbones.py
 (PAPER_LAYERS; `lite` = half the channels, batch norm everywhere) and sequence.py (2-layer
 BiLSTM); PyTorch's LSTM has a second bias vector, so it has 4 x hidden x 2 x 2 more parameters
 per layer. Trains with AdamW + clipping + CTC, eager mode, in NCHW and channels_last; infers
@@ -16,11 +16,11 @@ import json
 import time
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 PAPER_LAYERS = ((64, False, "2x2"), (128, False, "2x2"), (256, False, None), (256, False, "2x1"),
-                (512, True, None), (512, True, "2x1"))  # as in flax_ocr/rec/backbones.py
+                (512, True, None), (512, True, "2x1"))  # as in flax_ocr/models/rec/backbones.py
 MODELS = {
     "vgg": dict(layers=PAPER_LAYERS, out=512, collapse_norm=False, hidden=256),
     "lite": dict(layers=tuple((c // 2, True, p) for c, _, p in PAPER_LAYERS), out=256,

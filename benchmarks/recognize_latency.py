@@ -41,13 +41,14 @@ def main():
   parser.add_argument("--json", action="store_true")
   parser.add_argument("--xla_flags", default=None, help="XLA_FLAGS for this run")
   args = parser.parse_args()
-  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  from flax_ocr.runtime import xla_cpu  # pylint: disable=import-outside-toplevel
   print(f"XLA_FLAGS={xla_cpu.use_flags(args.xla_flags)!r}", file=sys.stderr)  # also infer.py's
-  from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.text import TextSampler  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   import jax  # pylint: disable=import-outside-toplevel
   import numpy as np  # pylint: disable=import-outside-toplevel
+
+  from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
+  from flax_ocr.data.text import TextSampler  # pylint: disable=import-outside-toplevel
+  from flax_ocr.predict.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
 
   renderer = LineRenderer(fonts_for("heldout"), seed=0, sampler=TextSampler(10))
   lines = [renderer.sample(i)[0] for i in range(64)]

@@ -8,7 +8,7 @@ against precision. Choose the shipped settings with it on the development scenes
       [--scales 1 1,0.6]
 
 Each photograph's probability map at each scale is computed once; every box setting is then
-read by the recognizer (with the direction classifier, as `evaluate --scenes`), and every drop
+read by the recognizer (with the direction classifier, as `flax-ocr eval --scenes`), and every drop
 score is applied to those readings (with several scales, overlapping boxes are resolved before
 the drop score, so a dropped reading may still hide a weaker one: a close approximation).
 Rows: word recall (all images), precision and F (images with a complete transcript),
@@ -26,15 +26,14 @@ import tqdm
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flax_ocr.det.postprocess import BoxConfig  # pylint: disable=wrong-import-position
-from flax_ocr.evaluate import scene_samples, scene_totals  # pylint: disable=wrong-import-position
-from flax_ocr.metrics import word_counts  # pylint: disable=wrong-import-position
-from flax_ocr.pipeline import OCR  # pylint: disable=wrong-import-position
-from flax_ocr.preprocess import load_image  # pylint: disable=wrong-import-position
+from flax_ocr.eval.metrics import word_counts  # pylint: disable=wrong-import-position
+from flax_ocr.eval.pages import scene_samples, scene_totals  # pylint: disable=wrong-import-position
+from flax_ocr.io.images import load_image  # pylint: disable=wrong-import-position
+from flax_ocr.predict.pipeline import OCR  # pylint: disable=wrong-import-position
 
 
 def scores(readings, drop_score: float) -> dict:
-  """`evaluate --scenes`' totals of [(true words, complete, [(text, confidence)])] at
+  """`flax-ocr eval --scenes`' totals of [(true words, complete, [(text, confidence)])] at
   `drop_score`, plus predicted words per image."""
   rows = [word_counts([w for text, confidence in lines if confidence >= drop_score
                        for w in text.split()], truth) | {"complete": complete}

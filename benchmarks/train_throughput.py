@@ -6,7 +6,7 @@
 
 Prints a table (or, with --json, a list of {"config", "params", "flops_per_sample",
 "samples_per_s", "step_ms", "devices", "parallel", "peak_fraction", ...}). FLOPs are counted
-on the jaxpr (flax_ocr/rec/flops.py); the peak is this CPU's fp32 `jnp.dot` FLOP/s measured in
+on the jaxpr (flax_ocr/nn/flops.py); the peak is this CPU's fp32 `jnp.dot` FLOP/s measured in
 the same run. The breakdown times each part of the step on its own, on one device, with the
 same per-device batch: conv stack, sequence model, head + CTC (each forward + backward), the
 optimizer update, and the input pipeline (ms to assemble one batch from rendered records).
@@ -65,8 +65,9 @@ def step_breakdown(config, num_classes, batch, repeats):
   import jax  # pylint: disable=import-outside-toplevel
   import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
-  from flax_ocr.ctc import ctc_loss, frame_lengths  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec import build_model  # pylint: disable=import-outside-toplevel
+
+  from flax_ocr.models.rec.crnn import build_crnn as build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.nn.ctc import ctc_loss, frame_lengths  # pylint: disable=import-outside-toplevel
   from flax_ocr.nn.layers import without_mesh_axis  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.state import make_optimizer  # pylint: disable=import-outside-toplevel
 
@@ -107,10 +108,11 @@ def step_breakdown(config, num_classes, batch, repeats):
 def input_pipeline_ms(config, batch_size, width, batches=20):
   """ms to assemble one batch (read, decode, resize, pad) from a small rendered dataset."""
   import ml_collections  # pylint: disable=import-outside-toplevel
-  from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
+  import numpy as np  # pylint: disable=import-outside-toplevel
+
   from flax_ocr.data.datasets import open_dataset  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.loader import BatchAssembler  # pylint: disable=import-outside-toplevel
-  import numpy as np  # pylint: disable=import-outside-toplevel
+  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
 
   charset = Charset.from_file(config.dictionary, config.use_space)
   spec = ml_collections.ConfigDict({"render_count": batch_size * 4, "render_seed": 9,
@@ -120,7 +122,8 @@ def input_pipeline_ms(config, batch_size, width, batches=20):
       source = open_dataset("bench", spec, charset, config.data, data_dir)
     assembler = BatchAssembler([source], charset=charset, height=config.model.height,
                                buckets=tuple(config.data.buckets),
-                               max_label_length=config.data.max_label_length)
+                               max_label_length=config.data.max_label_length,
+                               frame_stride=model.frame_stride)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(batches):
@@ -147,7 +150,7 @@ def main():
                       help="exactly the XLA_FLAGS of this run (default: this CPU's choice)")
   args = parser.parse_args()
   sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-  from flax_ocr import xla_cpu  # pylint: disable=import-outside-toplevel
+  from flax_ocr.runtime import xla_cpu  # pylint: disable=import-outside-toplevel
   flags = [xla_cpu.use_flags(args.xla_flags)]
   if args.devices:
     flags.append(f"--xla_force_host_platform_device_count={args.devices}")
@@ -156,10 +159,11 @@ def main():
 
   import jax  # pylint: disable=import-outside-toplevel
   from flax import nnx  # pylint: disable=import-outside-toplevel
-  from flax_ocr.charset import Charset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec import build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec.backbones import resolve_conv_impl  # pylint: disable=import-outside-toplevel
-  from flax_ocr.rec.flops import training_flops  # pylint: disable=import-outside-toplevel
+
+  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
+  from flax_ocr.models.rec.backbones import resolve_conv_impl  # pylint: disable=import-outside-toplevel
+  from flax_ocr.models.rec.crnn import build_crnn as build_model  # pylint: disable=import-outside-toplevel
+  from flax_ocr.nn.flops import training_flops  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.state import TrainState, make_optimizer  # pylint: disable=import-outside-toplevel
   from flax_ocr.train.step import DataParallel  # pylint: disable=import-outside-toplevel
 

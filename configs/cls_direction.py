@@ -1,6 +1,6 @@
 """Text-direction classifier (0 vs 180 degrees) on rendered lines.
 
-  python train.py --config configs/cls_direction.py --workdir runs/cls_direction
+  flax-ocr train --config configs/cls_direction.py --workdir runs/cls_direction
 
 Data: the recognizer's rendered lines (configs/crnn_lite.py: 160,000 lines in the training font
 families with all distortions; pass --config.data.dir=runs/crnn_lite/data to reuse them), each

@@ -1,6 +1,6 @@
 """CRNN with the half-width conv stack (2.2M parameters), trained on synthetic lines.
 
-  python train.py --config configs/crnn_lite.py --workdir runs/crnn_lite
+  flax-ocr train --config configs/crnn_lite.py --workdir runs/crnn_lite
 
 Data: 160k rendered lines from the training font families; eval on 1,000 lines rendered with
 held-out font families. The shipped English model (flax_ocr/weights/rec_en_crnn_lite) is trained

@@ -1,26 +1,14 @@
-"""The shipped lite CRNN trained on for real scene text: rendered scene-style words, rendered
-lines (so printed text is not forgotten) and the real word crops of ../shared/data/real_train,
-mixed per batch; weight EMA for evaluation and export.
+"""The shipped recognizer's recipe (rec_en_crnn_lite): the lite CRNN trained on for real scene
+text, warm-started from its synthetic pre-training (configs/crnn_lite.py).
 
-  python train.py --config configs/crnn_lite_real.py --workdir runs/lite_real
+  flax-ocr train --config configs/crnn_lite_real.py --workdir runs/lite_real
 
-Starts from the shipped rec_en_crnn_lite. The schedule (warmup, then cosine to 1% of the peak)
-is planned for the whole run, 1.5M samples (23,440 steps of 64): stop it at any time and
-start the same command again to resume, on this machine or after copying the workdir. Real
-crops are 40% of each batch at the start, ~53% at the end; 1 in 20 of them (by a hash of the
-file name, ~320) is held out and is the run's evaluation set.
-
-Rendered scene phrases (2-4 words on one line) joined the mix at step 10,312: by then the model
-had learnt to drop the spaces between words on detector boxes ("ORIONTILE", "camdenPUB") from
-single-word crops (still at step 11,000: 15% phrases was too little), so from step 11,121 phrases
-are 25% and single rendered words 10% less; the weights below keep the schedule of the steps
-before unchanged.
-
-At 1.5M samples (step 19,612) the model read the blank right end of a printed line cut at the
-page's column width as "00": from there on, rendered lines short in a wide box (a blank margin
-of 1-6 text heights on one side) are 10% of each batch, taken from the phrases. The run ended
-at step 23,440 (1.75M samples in all); the shipped export is still step 13,000 (its model card
-says why). configs/crnn_lite_textless.py continues from step 23,440 (measured, not shipped).
+Each batch of 64 mixes rendered scene words, scene phrases (from step 10,312), rendered lines,
+lines short in a wide box (from step 19,612) and the real word crops of
+../shared/data/real_train (1 in 20 held out: the evaluation set), by the per-step weights
+below; AdamW with warm-up and cosine over 23,440 steps (1.5M samples), weight EMA. Stop it at
+any time and run the same command again to resume. Why each source joined when it did, and
+which step ships: flax_ocr/weights/rec_en_crnn_lite/MODEL_CARD.md.
 """
 
 import ml_collections

@@ -1,6 +1,6 @@
 """The CRNN paper's network (Shi, Bai, Yao 2015): VGG conv stack + 2 x BiLSTM(256), 8.7M params.
 
-  python train.py --config configs/crnn_vgg.py --workdir runs/crnn_vgg
+  flax-ocr train --config configs/crnn_vgg.py --workdir runs/crnn_vgg
 """
 
 from configs import crnn_lite

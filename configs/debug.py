@@ -1,6 +1,6 @@
 """Tiny run that checks the whole training path in under a minute on a CPU.
 
-  python train.py --config configs/debug.py --workdir /tmp/flax_ocr_debug
+  flax-ocr train --config configs/debug.py --workdir /tmp/flax_ocr_debug
 """
 
 from configs import crnn_lite

@@ -1,6 +1,6 @@
 """DBNet text detector (light backbone + FPN), trained on synthetic pages.
 
-  python train.py --config configs/det_db_lite.py --workdir runs/det_db_lite
+  flax-ocr train --config configs/det_db_lite.py --workdir runs/det_db_lite
 
 Data: 10,000 rendered 384x384 pages (lines, paragraphs, signs on photo, paper, flat and
 gradient backgrounds; perspective, blur, noise, JPEG), scaled by 0.5-1.5 and cropped to 320x320

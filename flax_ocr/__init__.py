@@ -1,4 +1,4 @@
-"""flax-ocr: PP-OCR-style text detection, direction classification and recognition in JAX / Flax.
+"""flax-ocr: PP-OCR's text detection, direction classification and recognition in JAX / Flax.
 
   from flax_ocr import OCR
   OCR(use_angle_cls=True).ocr("photo.jpg")  # [[box, (text, confidence)], ...]
@@ -6,12 +6,13 @@
   TextRecognizer().recognize(["line.png"])  # [(text, confidence)]
 """
 
-from flax_ocr import xla_cpu
+from flax_ocr.runtime import xla_cpu
 
 xla_cpu.configure()  # before JAX starts its backend, which reads XLA_FLAGS
 
-_PUBLIC = {"OCR": "flax_ocr.pipeline", "TextRecognizer": "flax_ocr.rec.recognizer",
-           "TextDetector": "flax_ocr.det.detector", "DirectionPredictor": "flax_ocr.cls.predictor"}
+_PUBLIC = {"OCR": "flax_ocr.predict.pipeline", "TextRecognizer": "flax_ocr.predict.recognizer",
+           "TextDetector": "flax_ocr.predict.detector",
+           "DirectionPredictor": "flax_ocr.predict.direction"}
 
 
 def __getattr__(name):

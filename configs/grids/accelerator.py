@@ -2,13 +2,13 @@
 bfloat16, 1M samples each: an accelerator-sized grid (DTRB trained each of its combinations
 on 300k steps of 192).
 
-  python -m flax_ocr.experiments --grid configs/grids/accelerator.py --out runs/grid_accel \
+  flax-ocr grid --grid configs/grids/accelerator.py --out runs/grid_accel \
       --benchmark ../shared/data/iiit5k_test ../shared/data/words_dev ../shared/data/lines_dev
 """
 
 import pathlib
 
-from flax_ocr.experiments import load_python
+from flax_ocr.train.grid import load_python
 
 
 def get_grid():

@@ -5,7 +5,7 @@ and lines, real_train crops) with the same schedule and budget (3,750 steps of 1
 two hours on a 2-core CPU: the start of training, where models differ most in how soon they
 learn. configs/grids/accelerator.py runs every combination (resnet too) for 1M samples.
 
-  python -m flax_ocr.experiments --grid configs/grids/cpu_small.py --out runs/grid_cpu \
+  flax-ocr grid --grid configs/grids/cpu_small.py --out runs/grid_cpu \
       --benchmark ../shared/data/iiit5k_test ../shared/data/words_dev ../shared/data/lines_dev
 """
 

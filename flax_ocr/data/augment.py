@@ -7,7 +7,6 @@ import functools
 import cv2
 import numpy as np
 
-
 # Photographs shipped inside scikit-image's wheel (no download), used as background textures.
 PHOTOS = ("astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass",
           "gravel", "hubble_deep_field", "immunohistochemistry", "moon", "retina", "rocket")

@@ -9,11 +9,10 @@ import pathlib
 import jax
 import numpy as np
 
-from flax_ocr.charset import Charset
 from flax_ocr.data.lmdb import LmdbError, LmdbSource
 from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset
-from flax_ocr.distributed import barrier
-
+from flax_ocr.io.charset import Charset
+from flax_ocr.runtime.distributed import barrier
 
 # Renderer options added after data sets were built: in `dataset_config`'s digest only when set.
 ADDED_OPTIONS = ("wide_margins", "textless")

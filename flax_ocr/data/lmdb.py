@@ -2,25 +2,23 @@
 the DTRB evaluation sets): keys `num-samples`, `image-%09d` (encoded bytes) and `label-%09d`,
 numbered from 1.
 
-  python -m flax_ocr.data.lmdb LABEL_FILE_OR_FOLDER OUT_FOLDER   # writes one from a label file
+  flax-ocr lmdb LABEL_FILE_OR_FOLDER OUT_FOLDER   # writes one from a label file
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import io
 import logging
 import pathlib
-import sys
 
 import lmdb
 import numpy as np
 from PIL import Image
 
-from flax_ocr.charset import Charset
 from flax_ocr.data.labelfile import read_label_file
+from flax_ocr.io.charset import Charset
 
 log = logging.getLogger(__name__)
 
@@ -175,24 +173,3 @@ def write_lmdb(label_file, out, map_size: int = 1 << 40) -> tuple[int, list[str]
     txn.put(NUM_SAMPLES, str(written).encode())
   env.close()
   return written, skipped
-
-
-def main(argv=None) -> int:
-  parser = argparse.ArgumentParser(description="Write a DTRB-style LMDB data set from a "
-                                   "PaddleOCR label file (path<TAB>label).")
-  parser.add_argument("label_file", help="label file, or a folder with labels.tsv")
-  parser.add_argument("out", help="new LMDB folder")
-  args = parser.parse_args(argv)
-  try:
-    written, skipped = write_lmdb(args.label_file, args.out)
-  except (LmdbError, ValueError, OSError) as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
-  for message in skipped:
-    print(f"skipped {message}", file=sys.stderr)
-  print(f"{args.out}: {written} records")
-  return 1 if skipped else 0
-
-
-if __name__ == "__main__":
-  sys.exit(main())

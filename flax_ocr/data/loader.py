@@ -12,10 +12,10 @@ import dataclasses
 import grain
 import numpy as np
 
-from flax_ocr.charset import Charset
 from flax_ocr.data.tfds_builder import decode_record
-from flax_ocr.rec import FRAME_STRIDE, frames_for_width
-from flax_ocr.preprocess import ImageError, pick_bucket, prepare_line, resized_width
+from flax_ocr.io.charset import Charset
+from flax_ocr.io.images import ImageError, pick_bucket, prepare_line, resized_width
+from flax_ocr.nn.ctc import frames_for_width
 
 
 def record_buckets(source, height: int, buckets: tuple[int, ...]) -> np.ndarray:
@@ -90,7 +90,7 @@ class BatchAssembler:
   height: int
   buckets: tuple[int, ...]
   max_label_length: int
-  frame_stride: int = FRAME_STRIDE  # pixel columns per model output frame
+  frame_stride: int  # pixel columns per model output frame (the model's `frame_stride`)
   channels: int = 1  # 3: BGR lines, for PP-OCR's models
   all_frames: bool = False  # every frame counts, padding too (PP-OCR's models are trained so)
   interpolation: str = "area"  # as prepare_line; "linear" for PP-OCR's models

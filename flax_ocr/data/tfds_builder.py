@@ -17,11 +17,11 @@ import numpy as np
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle as tfds_shuffle
 
-from flax_ocr.charset import Charset
 from flax_ocr.data.labelfile import LabelRecord, read_label_file
 from flax_ocr.data.render import LineRenderer, fonts_for
 from flax_ocr.data.text import PhraseSampler, TextSampler, WordSampler
-from flax_ocr.preprocess import ImageError, decode_image, load_image
+from flax_ocr.io.charset import Charset
+from flax_ocr.io.images import ImageError, decode_image, load_image
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import functools
 from typing import NamedTuple
 
 import jax
-from flax import nnx
-from jax import lax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
+from jax import lax
 
 _LAYOUT = ("NHWC", "HWIO", "NHWC")
 

@@ -227,3 +227,14 @@ class Upsample2x(nnx.Module):
     b, h, w, _ = x.shape
     x = self.linear(x).reshape(b, h, w, 2, 2, self.cout)
     return x.transpose(0, 1, 3, 2, 4, 5).reshape(b, 2 * h, 2 * w, self.cout)
+
+
+class ConvBN(nnx.Module):
+  """3x3 (or k x k) conv + batch norm + ReLU."""
+
+  def __init__(self, cin: int, cout: int, *, stride: int = 1, kernel: int = 3, rngs: nnx.Rngs):
+    self.conv = nnx.Conv(cin, cout, (kernel, kernel), strides=stride, use_bias=False, rngs=rngs)
+    self.norm = nnx.BatchNorm(cout, momentum=0.9, axis_name=BATCH_AXIS, rngs=rngs)
+
+  def __call__(self, x):
+    return nnx.relu(self.norm(self.conv(x)))

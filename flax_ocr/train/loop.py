@@ -15,8 +15,9 @@ import tensorboardX
 import tqdm
 from flax import nnx
 
-from flax_ocr.checkpoint import Checkpoints, metadata
-from flax_ocr.distributed import barrier
+from flax_ocr.io.model_files import metadata
+from flax_ocr.runtime.distributed import barrier
+from flax_ocr.train.checkpoints import Checkpoints
 from flax_ocr.train.state import TrainState, make_optimizer
 from flax_ocr.train.step import DataParallel
 from flax_ocr.train.tasks import make_task

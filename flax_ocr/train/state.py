@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import flax.struct
-from flax import nnx
 import jax
 import jax.numpy as jnp
 import optax
+from flax import nnx
 
 
 @flax.struct.dataclass

@@ -10,14 +10,15 @@ from __future__ import annotations
 import functools
 
 import jax
-from jax import lax
 import jax.numpy as jnp
-from jax.sharding import NamedSharding, PartitionSpec as P
 import numpy as np
 import optax
 from flax import nnx
+from jax import lax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
-from flax_ocr.ctc import ctc_loss, frame_lengths
+from flax_ocr.nn.ctc import ctc_loss, frame_lengths
 from flax_ocr.nn.layers import BATCH_AXIS
 from flax_ocr.train.state import TrainState, ema_update
 

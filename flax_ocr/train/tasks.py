@@ -18,18 +18,24 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from flax_ocr.architectures import TASKS, build_model, frame_stride, reads_padding_frames
-from flax_ocr.charset import Charset
 from flax_ocr.data.augment import augmenter
 from flax_ocr.data.datasets import ConcatSource, open_source, train_sources
 from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_buckets, \
     step_batches, train_iterator
+from flax_ocr.data.page_dataset import PageSource, build_pages, renderer_options, training_example
 from flax_ocr.data.tfds_builder import decode_record
-from flax_ocr.det.dataset import PageSource, build_pages, renderer_options, training_example
-from flax_ocr.cls.model import INPUT_HEIGHT, INPUT_WIDTH
-from flax_ocr.det.loss import db_loss
-from flax_ocr.distributed import barrier
-from flax_ocr.preprocess import ImageError, line_options, prepare_line
+from flax_ocr.eval.pages import evaluate_detection
+from flax_ocr.eval.recognition import evaluate
+from flax_ocr.io.charset import Charset
+from flax_ocr.io.images import ImageError, line_options, prepare_line
+from flax_ocr.models.cls.classifier import INPUT_HEIGHT, INPUT_WIDTH
+from flax_ocr.models.registry import TASKS, build_model, recognizer_class
+from flax_ocr.predict.detector import TextDetector
+from flax_ocr.predict.direction import DirectionPredictor
+from flax_ocr.predict.recognizer import TextRecognizer
+from flax_ocr.runtime.distributed import barrier
+from flax_ocr.train.checkpoints import warm_start
+from flax_ocr.train.db_loss import db_loss
 from flax_ocr.train.step import ctc_objective
 
 
@@ -94,17 +100,15 @@ class RecognitionTask(LineDatasets):
     assembler = BatchAssembler(self.train_sources, charset=self.charset,
                                height=config.model.height, buckets=tuple(config.data.buckets),
                                max_label_length=config.data.max_label_length,
-                               frame_stride=frame_stride(config.model),
+                               frame_stride=recognizer_class(config.model).frame_stride,
                                channels=channels, interpolation=interpolation,
-                               all_frames=reads_padding_frames(config.model),
+                               all_frames=recognizer_class(config.model).decodes_padding,
                                augmenters=tuple(augmenter(spec.get("augment")) for spec in specs),
                                seed=config.seed)
     return train_iterator(plan, assembler, start_step, num_steps, jax.process_index(),
                           jax.process_count(), threads=config.data.get("loader_threads", 2))
 
   def evaluate(self, model) -> dict[str, float]:
-    from flax_ocr.evaluate import evaluate  # pylint: disable=import-outside-toplevel
-    from flax_ocr.rec.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
     recognizer = TextRecognizer(model=model, charset=self.charset, config=self.config)
     metrics, _ = evaluate(recognizer, dataset_samples(self.eval_source))
     return metrics
@@ -115,7 +119,9 @@ def warm_started(model, config, charset=None):
   converted PP-OCR model to fine-tune) copied in when set; a resumed run then overwrites them
   with its own checkpoint."""
   if config.get("init_from"):
-    from flax_ocr.checkpoint import warm_start  # pylint: disable=import-outside-toplevel
+    if not pathlib.Path(config.init_from).exists():
+      raise ValueError(f"config.init_from: {config.init_from} does not exist; pass "
+                       "--config.init_from=FOLDER (an export folder or a training workdir)")
     counts = warm_start(model, config.init_from, charset)
     logging.getLogger(__name__).info("initialised from %s: %s", config.init_from, counts)
   return model
@@ -173,8 +179,6 @@ class DetectionTask:
                         threads=self.config.data.get("loader_threads", 2))
 
   def evaluate(self, model) -> dict[str, float]:
-    from flax_ocr.det.detector import TextDetector  # pylint: disable=import-outside-toplevel
-    from flax_ocr.evaluate import evaluate_detection  # pylint: disable=import-outside-toplevel
     pages = (self.eval_pages[i] for i in range(len(self.eval_pages)))
     scores = evaluate_detection(TextDetector(model=model), pages)
     return {key: scores[key] for key in ("precision", "recall", "hmean")}
@@ -226,7 +230,6 @@ class DirectionTask(LineDatasets):
                         threads=self.config.data.get("loader_threads", 2))
 
   def evaluate(self, model) -> dict[str, float]:
-    from flax_ocr.cls.predictor import DirectionPredictor  # pylint: disable=import-outside-toplevel
     predictor = DirectionPredictor(model=model)
     correct = count = 0
     for _, image, _ in dataset_samples(self.eval_source):

@@ -1,0 +1,1 @@
+"""Scorers: metrics, recognition benchmarks, pages, scenes and detection."""

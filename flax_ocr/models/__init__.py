@@ -1,0 +1,1 @@
+"""Every architecture by name (registry) and the model modules: rec/, det/, cls/."""

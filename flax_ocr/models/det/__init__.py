@@ -1,0 +1,1 @@
+"""Text detectors: DBNet and PP-OCRv6's."""

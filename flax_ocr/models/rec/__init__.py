@@ -1,0 +1,1 @@
+"""Recognizers: CRNN (backbone -> sequence model -> classes) and PP-OCRv6's."""

@@ -1,0 +1,1 @@
+"""Reading: the predictors (recognizer, detector, direction), decoding and the OCR pipeline."""

@@ -1,0 +1,75 @@
+"""What the three predictors share: a model from an export folder, a training run or memory (the
+shipped one by default), in eval mode and split for `jit`; one jitted call per forward
+function; the batch sizes calls are cut into; and warm-up."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import jax
+import ml_collections
+from flax import nnx
+
+from flax_ocr import zoo
+from flax_ocr.io.model_files import load_model
+from flax_ocr.runtime import compile_cache
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _apply(forward, graphdef, state, *arrays):
+  return forward(nnx.merge(graphdef, state), *arrays)
+
+
+def batch_sizes(n: int, max_batch: int) -> list[int]:
+  """Splits n inputs into calls of `max_batch` and the rest into the powers of two of its
+  binary form (40 -> 32 + 8): few compiled shapes, no padded rows."""
+  sizes = [max_batch] * (n // max_batch)
+  rest = n % max_batch
+  return sizes + [1 << bit for bit in reversed(range(rest.bit_length())) if rest >> bit & 1]
+
+
+def call_sizes(max_batch: int) -> list[int]:
+  """Every batch size `batch_sizes` produces: the powers of two below `max_batch`, and it."""
+  return sorted({1 << bit for bit in range(max_batch.bit_length()) if 1 << bit < max_batch}
+                | {max_batch})
+
+
+class Predictor:
+  """Loads the model at `model_path` (the shipped one of `task` by default) or takes `model`
+  (with its `charset` and `config`) as it is; `run(forward, *arrays)` calls the jitted
+  `forward(model, *arrays)`. Programs are kept in the persistent compilation cache."""
+
+  task = ""  # "rec", "det" or "cls": which shipped model loads by default
+
+  def __init__(self, model_path=None, *, model=None, charset=None, config=None):
+    compile_cache.enable()
+    self.model_name = "in-memory model"
+    if model is None:
+      model_path = model_path or zoo.shipped(self.task)
+      model, charset, config = load_model(model_path)
+      self.model_name = os.path.basename(os.path.normpath(model_path))
+    model.eval()
+    self.model, self.charset = model, charset
+    if not isinstance(config, ml_collections.ConfigDict):
+      config = ml_collections.ConfigDict(config or {})
+    self.config = config
+    self.graphdef, self.state = nnx.split(self.prepared(model))
+
+  def prepared(self, model: nnx.Module) -> nnx.Module:
+    """The model as it is run (e.g. rewritten for inference)."""
+    return model
+
+  def run(self, forward, *arrays):
+    """forward(model, *arrays), jitted: compiled once per forward function and input shapes."""
+    return _apply(forward, self.graphdef, self.state, *arrays)
+
+  def warmup_calls(self, *args):
+    """(forward, *arrays) of every call the predictor makes, for `warmup(*args)`."""
+    return []
+
+  def warmup(self, *args):
+    """Compiles (or loads from the compilation cache) every program `warmup_calls(*args)`
+    names, so that no later call waits for a compilation."""
+    for forward, *arrays in self.warmup_calls(*args):
+      jax.block_until_ready(self.run(forward, *arrays))

@@ -1,14 +1,32 @@
-"""Every test process sees 4 fake CPU devices, so parallel code runs for real."""
+"""Every test process sees 4 fake CPU devices, so parallel code runs for real. The suite runs in
+two pytest-xdist workers (pyproject's addopts), a test file to a worker; the programs they
+compile go to one JAX compilation cache per test session, shared by both and by the training
+runs they start, never to ~/.cache."""
 
+import os
 import pathlib
 
 import jax
 import pytest
 
+from flax_ocr.runtime import compile_cache
+
 jax.config.update("jax_num_cpu_devices", 4)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compilation_cache(tmp_path_factory):
+  """The session's JAX compilation cache (FLAX_OCR_JAX_CACHE for the processes tests start): a
+  program compiled once, in any worker or training run, is loaded after that."""
+  base = tmp_path_factory.getbasetemp()
+  folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "jax_cache"
+  folder.mkdir(exist_ok=True)
+  os.environ["FLAX_OCR_JAX_CACHE"] = str(folder)
+  compile_cache.enable(folder)
+  return folder
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +45,3 @@ def debug_data(tmp_path_factory):
   config.data.dir = str(tmp_path_factory.mktemp("debug_data"))
   LineDatasets(config, workdir=None)
   return pathlib.Path(config.data.dir)
-
-
-@pytest.fixture(scope="session")
-def compilation_cache(tmp_path_factory):
-  """One JAX compilation cache for the session's single-process training runs: a run after
-  the first loads its programs instead of compiling them (half of a debug run's time)."""
-  return tmp_path_factory.mktemp("jax_cache")

@@ -48,6 +48,6 @@ def get_config():
   config.train.grad_clip = 5.0
   config.train.weight_decay = 1e-4
   config.train.log_every = 100
-  config.train.eval_every = 500
+  config.train.eval_every = 500  # and at the last step; 0: never (no best checkpoint)
   config.train.checkpoint_every = 250
   return config

@@ -9,10 +9,10 @@ from configs import crnn_lite
 def get_config():
   config = crnn_lite.get_config()
   config.model.hidden = 32
-  config.data.buckets = (64, 128)
+  config.data.buckets = (128,)  # one training program to compile
   config.data.max_label_length = 24
   config.data.train.update({"render_count": 256, "max_chars": 8})
-  config.data.eval.update({"render_count": 32, "max_chars": 8})
+  config.data.eval.update({"render_count": 16, "max_chars": 8})
   config.train.batch_size = 8
   config.train.num_steps = 20
   config.train.warmup_steps = 5

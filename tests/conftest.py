@@ -1,7 +1,6 @@
-"""Every test process sees 4 fake CPU devices, so parallel code runs for real. The suite runs in
-two pytest-xdist workers (pyproject's addopts), a test file to a worker; the programs they
-compile go to one JAX compilation cache per test session, shared by both and by the training
-runs they start, never to ~/.cache."""
+"""Every test process sees 4 fake CPU devices, so parallel code runs for real. The programs the
+tests compile go to one JAX compilation cache per test session, shared with the processes they
+start (training runs, the command line), never to ~/.cache."""
 
 import os
 import pathlib
@@ -20,10 +19,8 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session", autouse=True)
 def compilation_cache(tmp_path_factory):
   """The session's JAX compilation cache (FLAX_OCR_JAX_CACHE for the processes tests start): a
-  program compiled once, in any worker or training run, is loaded after that."""
-  base = tmp_path_factory.getbasetemp()
-  folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "jax_cache"
-  folder.mkdir(exist_ok=True)
+  program compiled once, here or in a training run, is loaded after that."""
+  folder = tmp_path_factory.mktemp("jax_cache", numbered=False)
   os.environ["FLAX_OCR_JAX_CACHE"] = str(folder)
   compile_cache.enable(folder)
   return folder

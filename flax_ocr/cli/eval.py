@@ -1,30 +1,30 @@
-"""Scores a recognizer on labelled line images, or the whole pipeline on pages.
+"""flax-ocr eval: scores a recognizer on labelled line images, or the whole pipeline on pages.
 
-  python -m flax_ocr.eval.recognition --checkpoint DIR --data DIR_WITH_labels.tsv --json OUT.json
+  flax-ocr eval --checkpoint DIR --data DIR_WITH_labels.tsv --json OUT.json
 
 prints a table of acc / norm_edit_dis / CER (as-is, case-insensitive, alphanumeric) and writes
 {"metrics": {...}, "predictions": [{"file", "label", "pred", "confidence"}]}.
 
-  python -m flax_ocr.eval.recognition --pages DIR [--json OUT.json]
+  flax-ocr eval --pages DIR [--json OUT.json]
 
 reads every image of DIR that has a `<name>.gt.txt` (its text, one line per line, in reading
 order), runs detection, direction classification and recognition, and prints each page's
 character error rate (the recognised lines joined by newlines against the true ones).
 
-  python -m flax_ocr.eval.recognition --benchmark DIR [DIR ...] [--checkpoint DIR] [--json OUT.json]
+  flax-ocr eval --benchmark DIR [DIR ...] [--checkpoint DIR] [--json OUT.json]
 
 scores each folder (labels.tsv, or an LMDB data set as the field's benchmarks come) and prints
 the field's table: one row per set with its size, exact match as-is, case-insensitive and
 alphanumeric case-insensitive (the 36-character protocol), NED, and the size-weighted average.
 
-  python -m flax_ocr.eval.recognition --scenes DIR [--models ppocrv6_small] [--json OUT.json]
+  flax-ocr eval --scenes DIR [--models ppocrv6_small] [--json OUT.json]
 
 reads whole photographs end to end and scores the words found and read against the annotated
 ones (case-insensitive alphanumeric, order-free): recall on every image, precision only where
 the transcript is complete (`<name>.gt.txt`: every legible line; `<name>.words.tsv`, SVT's
 `x y w h word` rows, annotates only some words), F, and ms per image.
 
-  python -m flax_ocr.eval.recognition --synthetic_pages 200 [--det_model DIR]
+  flax-ocr eval --synthetic_pages 200 [--det_model DIR]
 
 renders that many pages with the held-out font families and prints the detector's precision,
 recall and hmean at IoU 0.5.

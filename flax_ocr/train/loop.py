@@ -135,7 +135,8 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
                                                        for k, v in summary.items()))
           for key, value in summary.items():
             writer.add_scalar(f"train/{key}", value, done)
-      evaluate_now = done % config.train.eval_every == 0 or done == num_steps
+      evaluate_now = config.train.eval_every > 0 and (done % config.train.eval_every == 0
+                                                      or done == num_steps)
       checkpoint_now = done % config.train.checkpoint_every == 0 or done == num_steps
       if evaluate_now or checkpoint_now:
         host_state = parallel.unreplicate(device_state)

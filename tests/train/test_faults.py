@@ -16,7 +16,7 @@ from tests.train.test_runs import assert_same_params, env_with_devices, params_o
 
 pytestmark = pytest.mark.timeout(900)
 STEPS = ["--config.train.num_steps=16", "--config.train.checkpoint_every=2",
-         "--config.train.eval_every=1000", "--config.train.log_every=1000"]
+         "--config.train.eval_every=0", "--config.train.log_every=1000"]
 
 
 def start(workdir, data_dir, *extra, cache=None):

@@ -6,6 +6,8 @@
   TextRecognizer().recognize(["line.png"])  # [(text, confidence)]
 """
 
+import importlib
+
 from flax_ocr.runtime import xla_cpu
 
 xla_cpu.configure()  # before JAX starts its backend, which reads XLA_FLAGS
@@ -17,6 +19,5 @@ _PUBLIC = {"OCR": "flax_ocr.predict.pipeline", "TextRecognizer": "flax_ocr.predi
 
 def __getattr__(name):
   if name in _PUBLIC:  # imported on first use: `import flax_ocr` stays light
-    import importlib  # pylint: disable=import-outside-toplevel
     return getattr(importlib.import_module(_PUBLIC[name]), name)
   raise AttributeError(name)

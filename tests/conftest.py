@@ -8,7 +8,9 @@ import pathlib
 import jax
 import pytest
 
+from configs import debug
 from flax_ocr.runtime import compile_cache
+from flax_ocr.train.tasks import LineDatasets
 
 jax.config.update("jax_num_cpu_devices", 4)
 
@@ -36,8 +38,6 @@ def shared_data():
 @pytest.fixture(scope="session")
 def debug_data(tmp_path_factory):
   """configs/debug.py's rendered data sets, built once for the training-run tests."""
-  from configs import debug  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.tasks import LineDatasets  # pylint: disable=import-outside-toplevel
   config = debug.get_config()
   config.data.dir = str(tmp_path_factory.mktemp("debug_data"))
   LineDatasets(config, workdir=None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from flax_ocr.train.grid import load_python, markdown, run_grid
@@ -24,8 +23,6 @@ def main(argv=None) -> int:
   parser.add_argument("--remeasure", action="store_true",
                       help="time the finished runs again (their accuracy is kept)")
   args = parser.parse_args(argv)
-  if os.getcwd() not in sys.path:  # config files import one another as `configs.X`, from here
-    sys.path.insert(0, os.getcwd())
   logging.basicConfig(level=logging.INFO, format="%(message)s")
   try:
     grid = load_python(args.grid).get_grid()

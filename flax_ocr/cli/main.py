@@ -11,6 +11,7 @@ A subcommand's module is imported only when it runs: reading an image never load
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 SUBCOMMANDS = {
@@ -40,6 +41,8 @@ def main(argv=None) -> int:
     print(f"flax-ocr: unknown subcommand {name!r}\n{usage()}", file=sys.stderr)
     return 2
   sys.argv[0] = f"flax-ocr {name}"  # the program name in the subcommand's --help
+  if os.getcwd() not in sys.path:  # config files import one another as `configs.X`, from here,
+    sys.path.insert(0, os.getcwd())  # as under `python train.py`; a console script lacks it
   return importlib.import_module(SUBCOMMANDS[name][0]).main(rest)
 
 

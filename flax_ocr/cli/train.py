@@ -71,8 +71,6 @@ def run(argv):
 def main(argv=None):
   """Parses absl / ml_collections flags (`--config FILE --config.x.y=...`) from argv and trains."""
   argv = sys.argv[1:] if argv is None else list(argv)
-  if os.getcwd() not in sys.path:  # config files import one another as `configs.X`, from here
-    sys.path.insert(0, os.getcwd())
   app.run(run, argv=[sys.argv[0]] + argv)
 
 

@@ -50,11 +50,12 @@ class Predictor:
       model, charset, config = load_model(model_path)
       self.model_name = os.path.basename(os.path.normpath(model_path))
     model.eval()
-    self.model, self.charset = model, charset
+    self.charset = charset
     if not isinstance(config, ml_collections.ConfigDict):
       config = ml_collections.ConfigDict(config or {})
     self.config = config
-    self.graphdef, self.state = nnx.split(self.prepared(model))
+    self.model = self.prepared(model)  # as it is run; the state below shares its arrays
+    self.graphdef, self.state = nnx.split(self.model)
 
   def prepared(self, model: nnx.Module) -> nnx.Module:
     """The model as it is run (e.g. rewritten for inference)."""

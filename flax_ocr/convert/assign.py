@@ -38,9 +38,8 @@ def _expect(name, layer: Layer, key: str, shape) -> np.ndarray:
   return value
 
 
-def assign(name: str, modules: list, layers: list[Layer], head_rows=None):
-  """Writes `layers[i]` into `modules[i]`. `head_rows` keeps only these output rows of the last
-  layer (a restricted dictionary). Raises ConversionError naming the first mismatch."""
+def assign(name: str, modules: list, layers: list[Layer]):
+  """Writes `layers[i]` into `modules[i]`. Raises ConversionError naming the first mismatch."""
   if len(modules) != len(layers):
     counts = lambda kinds: {k: kinds.count(k) for k in sorted(set(kinds))}  # noqa: E731
     raise ConversionError(
@@ -51,11 +50,10 @@ def assign(name: str, modules: list, layers: list[Layer], head_rows=None):
     if kind != layer.kind:
       raise ConversionError(f"{name}: layer {i} is {layer.describe()} in the graph, "
                             f"the architecture has a {kind} there")
-    rows = head_rows if i == len(modules) - 1 else None
-    _assign_one(f"{name}: layer {i}", module, layer, rows)
+    _assign_one(f"{name}: layer {i}", module, layer)
 
 
-def _assign_one(name, module, layer: Layer, rows):
+def _assign_one(name, module, layer: Layer):
   if layer.kind == "conv":
     kernel = module.kernel[...]
     oihw = _expect(name, layer, "kernel", kernel.shape[::-1])
@@ -79,9 +77,6 @@ def _assign_one(name, module, layer: Layer, rows):
     module.mean.set_value(_expect(name, layer, "mean", shape))
     module.var.set_value(_expect(name, layer, "var", shape))
   elif layer.kind == "linear":
-    if rows is not None:
-      layer = Layer(layer.kind, {k: np.take(v, rows, axis=-1) for k, v in layer.arrays.items()},
-                    layer.node)
     module.kernel.set_value(_expect(name, layer, "kernel", module.kernel[...].shape).reshape(
         module.kernel[...].shape))
     _bias(name, module.bias, layer)
@@ -98,6 +93,6 @@ def _bias(name, param, layer: Layer):
   param.set_value(_expect(name, layer, "bias", param[...].shape).reshape(param[...].shape))
 
 
-def fill(model: nnx.Module, example, layers: list[Layer], name: str, head_rows=None):
+def fill(model: nnx.Module, example, layers: list[Layer], name: str):
   """Loads a graph's layers into `model` (in place)."""
-  assign(name, called_layers(model, example), layers, head_rows)
+  assign(name, called_layers(model, example), layers)

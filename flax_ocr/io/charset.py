@@ -8,6 +8,8 @@ import pathlib
 from flax_ocr.nn.ctc import BLANK
 
 DICT_DIR = pathlib.Path(__file__).parents[1] / "dicts"
+LANG_DIR = DICT_DIR / "lang"  # one file per language: scripts/lang_charsets.py, from CLDR
+LANG_ALIASES = {"english": "en", "french": "fr", "german": "de"}  # PaddleOCR's older codes
 
 
 class CharsetError(ValueError):
@@ -60,3 +62,27 @@ class Charset:
   def decode(self, indices) -> str:
     """Class indices (no blanks, already collapsed) to text."""
     return "".join(self.chars[i - 1] for i in indices if i != BLANK)
+
+  def kept(self, allowed) -> tuple["Charset", list[int]]:
+    """This dictionary cut to the characters in `allowed`, and the classes kept (the blank
+    first, then the kept characters' classes in order)."""
+    keep = [c for c in self.chars if c in allowed]
+    return Charset(tuple(keep)), [BLANK] + [self._index[c] for c in keep]
+
+
+def known_languages() -> list[str]:
+  return sorted([p.stem for p in LANG_DIR.glob("*.txt")] + list(LANG_ALIASES))
+
+
+def language_chars(lang) -> frozenset[str]:
+  """The characters a document in `lang` uses: digits, punctuation and the language's letters in
+  both cases, and the space. `lang`: a PaddleOCR code ("fr", "french"), codes joined with "+"
+  ("en+fr") or a list of codes."""
+  codes = lang.split("+") if isinstance(lang, str) else list(lang)
+  chars = {" "}
+  for code in codes:
+    name = LANG_ALIASES.get(code.strip().lower(), code.strip().lower())
+    if not (LANG_DIR / f"{name}.txt").is_file():
+      raise ValueError(f"unknown language {code!r}; known: {', '.join(known_languages())}")
+    chars |= set(Charset.from_file(LANG_DIR / f"{name}.txt").chars)
+  return frozenset(chars)

@@ -46,6 +46,16 @@ def build_model(config, num_classes: int = 0, seed: int = 0) -> nnx.Module:
   return build_crnn(config.model, num_classes, seed=seed)
 
 
+def keep_classes(model: nnx.Module, classes) -> nnx.Module:
+  """A recognizer's output cut to these classes (in place): its head's rows of them, in order,
+  e.g. a language's characters out of a multilingual dictionary. Returns the model."""
+  head = model.head
+  head.kernel.set_value(head.kernel[...][:, classes])
+  head.bias.set_value(head.bias[...][classes])
+  head.out_features = len(classes)
+  return model
+
+
 def recognizer_class(model_config) -> type:
   """The class of the recognizer a config's `model` section names, for its declared facts."""
   return rec_ppocr.PPOCRRecognizer if model_config.get("arch") else CRNN

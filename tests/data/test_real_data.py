@@ -194,13 +194,14 @@ def test_benchmark_table_per_set_and_weighted_average(tmp_path):
   a = write_words(tmp_path / "set_a", ["HELLO", "world", "Exit", "7 Days"])
   write_lmdb(write_words(tmp_path / "b_src", ["open", "Paris", "1984"], seed=1),
              tmp_path / "set_b")
-  out = subprocess.run([sys.executable, "-m", "flax_ocr", "eval", "--benchmark", str(a),
+  out = subprocess.run([sys.executable, "-m", "flax_ocr", "eval", "--models", "flax_ocr_lite",
+                        "--benchmark", str(a),
                         str(tmp_path / "set_b"), "--json", str(tmp_path / "out.json")],
                        cwd=REPO, capture_output=True, text=True)
   assert out.returncode == 0, out.stderr[-2000:]
   result = json.loads((tmp_path / "out.json").read_text())
   assert [(s["set"], s["count"]) for s in result["sets"]] == [("set_a", 4), ("set_b", 3)]
-  recognizer = TextRecognizer()
+  recognizer = TextRecognizer("flax_ocr_lite")
   hits = []
   for folder in (a, tmp_path / "b_src"):
     records, _ = read_label_file(folder)
@@ -226,7 +227,8 @@ def test_scenes_scores_words_end_to_end(tmp_path):
   shutil.copy(REPO / "samples" / "photo.jpg", tmp_path / "some.jpg")
   truth = (REPO / "samples" / "photo.gt.txt").read_text().split()
   (tmp_path / "some.words.tsv").write_text(f"0\t0\t10\t10\t{truth[0]}\n5\t5\t10\t10\tzzzz\n")
-  out = subprocess.run([sys.executable, "-m", "flax_ocr", "eval", "--scenes", str(tmp_path),
+  out = subprocess.run([sys.executable, "-m", "flax_ocr", "eval", "--models", "flax_ocr_lite",
+                        "--scenes", str(tmp_path),
                         "--json", str(tmp_path / "out.json")], cwd=REPO, capture_output=True,
                        text=True)
   assert out.returncode == 0, out.stderr[-2000:]

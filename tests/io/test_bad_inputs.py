@@ -141,13 +141,13 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def recognizer():
   from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
-  return TextRecognizer()
+  return TextRecognizer("flax_ocr_lite")
 
 
 @pytest.fixture(scope="module")
 def ocr():
   from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
-  return OCR(use_angle_cls=True)
+  return OCR(use_angle_cls=True, models="flax_ocr_lite")
 
 
 def test_every_file_reads_or_fails_with_its_name(corpus, recognizer):
@@ -233,7 +233,8 @@ def run_cli(*args, timeout=300):
 @pytest.mark.parametrize("no_det", [False, True])
 def test_infer_processes_the_good_files_and_lists_the_bad_ones(corpus, no_det):
   paths = [str(path) for path, _ in corpus.values()]
-  done = run_cli("infer.py", "--json", *[a for p in paths for a in ("--image", p)],
+  done = run_cli("infer.py", "--models", "flax_ocr_lite", "--json",
+                 *[a for p in paths for a in ("--image", p)],
                  *(["--no_det"] if no_det else []))
   assert done.returncode == 1, done.stderr[-2000:]
   assert "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -273,7 +274,7 @@ def test_label_files_through_evaluate(name, tmp_path, capsys):
   data, code, message = LABEL_FILES[name]
   folder = write_labels(tmp_path / name, [], data)
   out = tmp_path / "out.json"
-  assert main(["--data", str(folder), "--json", str(out)]) == code
+  assert main(["--models", "flax_ocr_lite", "--data", str(folder), "--json", str(out)]) == code
   err = capsys.readouterr().err
   if message:
     assert message in err, err
@@ -364,7 +365,7 @@ def test_rendered_page_still_reads_after_the_hardening():
   from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
   image, _ = rendered_page()
   float_image = image.astype(np.float64) / 255.0  # what scikit-image hands over
-  ocr = OCR()
+  ocr = OCR(models="flax_ocr_lite")
   assert ocr.ocr(float_image) == ocr.ocr(image)
 
 
@@ -375,7 +376,7 @@ def test_image_files_through_evaluate_and_the_training_data_path(corpus, tmp_pat
   labels = tmp_path / "labels.tsv"
   labels.write_text("".join(f"{path}\t{WORD}\n" for path, _ in corpus.values()), "utf-8")
   bad = {name for name, (_, expected) in corpus.items() if expected == "error"}
-  assert main(["--data", str(labels)]) == 1
+  assert main(["--models", "flax_ocr_lite", "--data", str(labels)]) == 1
   summary = capsys.readouterr().err.split("were skipped or unreadable")[1]
   for name in bad:
     assert sum(str(corpus[name][0]) in line for line in summary.splitlines()) == 1, name

@@ -148,7 +148,7 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
   renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False)
   rng = np.random.default_rng(0)
   lines = [renderer.render(text, rng) for text in ("Harbour", "Station 42")]
-  greedy = TextRecognizer().read(lines)
+  greedy = TextRecognizer("flax_ocr_lite").read(lines)
   beam = TextRecognizer(decoder="beam", beam_width=4).read(lines)
   assert [r.text for r in greedy] == ["Harbour", "Station 42"] == [r.text for r in beam]
   for reading in greedy + beam:
@@ -161,7 +161,7 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
   words = ["Harbor", "Harbour", "Station 4", "Station 42", "Stalion 42"]
   assert [t for t, _ in TextRecognizer(lexicon=words).recognize(lines)] == ["Harbour",
                                                                             "Station 42"]
-  per_image = TextRecognizer().recognize(lines, lexicons=[["Arbour", "Hamburg"], ["Stations"]])
+  per_image = TextRecognizer("flax_ocr_lite").recognize(lines, lexicons=[["Arbour", "Hamburg"], ["Stations"]])
   assert [t for t, _ in per_image] == ["Arbour", "Stations"]  # only the lists' words
   minimum = TextRecognizer(confidence="min").recognize(lines)[0][1]
   assert minimum == pytest.approx(min(p for _, p, _ in greedy[0].chars), abs=1e-5)
@@ -169,7 +169,8 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
   for i, line in enumerate(lines):
     cv2.imwrite(str(tmp_path / f"{i}.png"), line)
   (tmp_path / "lexicon.tsv").write_text("0.png\tHamburg,Arbour\n1.png\tStations,Nation\n")
-  out = subprocess.run([sys.executable, "infer.py", "--no_det", "--image", str(tmp_path / "0.png"),
+  out = subprocess.run([sys.executable, "infer.py", "--models", "flax_ocr_lite", "--no_det",
+                        "--image", str(tmp_path / "0.png"),
                         "--image", str(tmp_path / "1.png"), "--lexicon",
                         str(tmp_path / "lexicon.tsv"), "--json"], cwd=REPO, capture_output=True,
                        text=True)
@@ -178,7 +179,7 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
 
 
 def test_spaces_at_the_ends_of_a_reading_are_dropped():
-  recognizer = TextRecognizer()
+  recognizer = TextRecognizer("flax_ocr_lite")
   code = {c: recognizer.charset.encode(c)[0] for c in " ab"}
   indices = np.array([[code[" "], code["a"], code[" "], code["b"], code[" "], 0],
                       [code[" "], code[" "], 0, 0, 0, 0]])

@@ -1,4 +1,4 @@
-"""The whole pipeline with the shipped models: OCR().ocr on pages of known text, infer.py."""
+"""The whole pipeline with the shipped models: OCR(models="flax_ocr_lite").ocr on pages of known text, infer.py."""
 
 import json
 import os
@@ -22,7 +22,7 @@ LINES = ("Invoice 2024-07-15", "Total: $1,234.56", "The quick brown fox", "OPEN 
 @pytest.fixture(scope="module")
 def ocr():
   from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
-  return OCR(use_angle_cls=True)
+  return OCR(use_angle_cls=True, models="flax_ocr_lite")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_shipped_direction_classifier_on_held_out_lines():
   renderer = LineRenderer(fonts_for("heldout"), seed=21)
   lines = [renderer.sample(i)[0] for i in range(100)]
   flipped = [np.ascontiguousarray(np.rot90(line, 2)) for line in lines]
-  angles = [angle for angle, _ in DirectionPredictor().classify(lines + flipped)]
+  angles = [angle for angle, _ in DirectionPredictor("flax_ocr_lite").classify(lines + flipped)]
   accuracy = np.mean(np.array(angles) == np.array([0] * 100 + [180] * 100))
   # The shipped classifier gets 177 of these 200 right (distorted lines, many single short
   # words); the pipeline re-reads the crops it flips, so its misses cost time, not text.
@@ -123,7 +123,7 @@ def test_shipped_detector_on_held_out_synthetic_pages():
   from flax_ocr.data.pages import PageRenderer  # pylint: disable=import-outside-toplevel
   from flax_ocr.eval.pages import evaluate_detection  # pylint: disable=import-outside-toplevel
   renderer = PageRenderer(fonts_for("heldout"), seed=31)
-  scores = evaluate_detection(TextDetector(), (renderer.sample(i) for i in range(12)))
+  scores = evaluate_detection(TextDetector("flax_ocr_lite"), (renderer.sample(i) for i in range(12)))
   assert scores["hmean"] >= 0.8, scores
 
 
@@ -163,7 +163,7 @@ def test_ten_pixel_words_on_photographs_are_found():
   words = ("EXIT", "Bakery", "OPEN", "Station", "PARKING", "Coffee", "Hotel", "SALE",
            "Pharmacy", "Taxi", "MARKET", "Books")
   origins = [(60 + 300 * (i % 3), 80 + 150 * (i // 3)) for i in range(len(words))]
-  detector = TextDetector()
+  detector = TextDetector("flax_ocr_lite")
   ious = []
   for trial in range(3):
     ious += best_ious(detector, *words_on_a_photograph(words, 10, origins, trial))
@@ -176,7 +176,7 @@ def test_large_words_on_photographs_are_found():
   """Words 120 px high, as shop signs are: the full-size pass alone found 10 of these 16 (the
   network sees too little of each letter); with the second look at 0.6 of the size, all."""
   from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
-  detector = TextDetector()
+  detector = TextDetector("flax_ocr_lite")
   assert detector.resize.scales == (1.0, 0.6)
   ious = []
   for trial in range(4):
@@ -242,8 +242,8 @@ def test_drop_score_is_the_recognizers_own_unless_given(tmp_path):
     if setting is not None:
       meta["config"]["drop_score"] = setting
     (folder / "model.json").write_text(json.dumps(meta))
-    assert OCR(rec_model=folder).drop_score == expected
-    assert OCR(rec_model=folder, drop_score=0.9).drop_score == 0.9
+    assert OCR(rec_model=folder, models="flax_ocr_lite").drop_score == expected
+    assert OCR(rec_model=folder, drop_score=0.9, models="flax_ocr_lite").drop_score == 0.9
 
 
 def test_infer_cli_prints_json_draws_and_reports_corrupt_files(tmp_path):
@@ -251,7 +251,8 @@ def test_infer_cli_prints_json_draws_and_reports_corrupt_files(tmp_path):
   corrupt = tmp_path / "corrupt.png"
   corrupt.write_bytes(b"not an image")
   out = tmp_path / "out"
-  run = subprocess.run([sys.executable, str(REPO / "infer.py"), "--image", str(sample),
+  run = subprocess.run([sys.executable, str(REPO / "infer.py"), "--models", "flax_ocr_lite",
+                        "--image", str(sample),
                         "--image", str(corrupt), "--json", "--out", str(out)],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
   assert run.returncode == 1, run.stderr
@@ -273,7 +274,8 @@ def test_evaluate_pages_scores_a_folder(tmp_path, page):
   cv2.imwrite(str(tmp_path / "doc.png"), image)
   (tmp_path / "doc.gt.txt").write_text("\n".join(LINES) + "\n")
   cv2.imwrite(str(tmp_path / "no_truth.png"), image)  # no .gt.txt: not scored
-  assert main(["--pages", str(tmp_path), "--json", str(tmp_path / "m.json")]) == 0
+  assert main(["--models", "flax_ocr_lite", "--pages", str(tmp_path), "--json",
+               str(tmp_path / "m.json")]) == 0
   report = json.loads((tmp_path / "m.json").read_text())
   assert [row["image"] for row in report["pages"]] == ["doc.png"]
   assert report["metrics"]["cer"] <= 0.05
@@ -304,7 +306,7 @@ def listen(event, **kwargs):
     counts[key] += event == "/jax/compilation_cache/" + name
 jax.monitoring.register_event_listener(listen)
 from flax_ocr import OCR
-lines = OCR(use_angle_cls=True).ocr(sys.argv[1])
+lines = OCR(use_angle_cls=True, models="flax_ocr_lite").ocr(sys.argv[1])
 print(json.dumps({"lines": len(lines), **counts}))
 """
 

@@ -34,5 +34,5 @@ def readings(ocr, lines_dev=None) -> dict:
 
 
 def test_shipped_models_read_what_they_read_before_the_move(shared_data):
-  read = readings(OCR(use_angle_cls=True), shared_data / "lines_dev")
+  read = readings(OCR(use_angle_cls=True, models="flax_ocr_lite"), shared_data / "lines_dev")
   assert read == BEFORE["shipped"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from flax_ocr.runtime import xla_cpu
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_XLA_FLAGS
 
 FAST = f"{xla_cpu.YNN_FLAG}=dot"
 
@@ -55,7 +55,7 @@ def dump(out: str, float64: bool = False) -> None:
   arrays = {}
   for name, shape in SHIPPED.items():
     arrays.update(model_arrays(name, shape))
-  readings = TextRecognizer().recognize([str(REPO / "samples/line.png")])
+  readings = TextRecognizer("flax_ocr_lite").recognize([str(REPO / "samples/line.png")])
   if float64:
     jax.config.update("jax_enable_x64", True)
     for name, shape in SHIPPED.items():
@@ -67,7 +67,8 @@ def dump(out: str, float64: bool = False) -> None:
 
 def run_dump(tmp_path, fast: bool):
   out = str(tmp_path / ("fast" if fast else "plain"))
-  env = os.environ | {"XLA_FLAGS": FAST if fast else "", "FLAX_OCR_FAST_CPU": "1" if fast else "0",
+  env = os.environ | {"XLA_FLAGS": f"{FAST if fast else ''} {TEST_XLA_FLAGS}".strip(),
+                      "FLAX_OCR_FAST_CPU": "1" if fast else "0",
                       "JAX_PLATFORMS": "cpu"}
   subprocess.run([sys.executable, "-c",
                   f"from tests.runtime.test_xla_cpu import dump; dump({out!r}, {not fast})"],

@@ -60,8 +60,9 @@ def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(
   workdir = tmp_path / "run"
   stopped_at = None
   for sig in (signal.SIGINT, signal.SIGTERM):  # stopped twice, then finished
-    # compiling, not loaded from the cache: the 16 steps must still be running a second later
-    process = start(workdir, debug_data, "--config.train.checkpoint_every=1000")
+    # far more steps than a second holds; the signal writes the only checkpoint
+    process = start(workdir, debug_data, "--config.train.num_steps=100000",
+                    "--config.train.checkpoint_every=100000", cache=compilation_cache)
     seen = []
     for line in process.stderr:  # until the training loop has started
       seen.append(line)
@@ -80,6 +81,7 @@ def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(
     if stopped_at is not None:
       assert f"resumed from step {stopped_at}" in stderr
     stopped_at = step
+  # a run of fewer steps than were done resumes there and has nothing left to train
   log = run(train_command(workdir, debug_data, *STEPS), devices=1, cache=compilation_cache)
   assert f"resumed from step {stopped_at}" in log
 
@@ -110,7 +112,7 @@ def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(
 
 
 def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path, compilation_cache):
-  extra = ["--config.data.train.render_count=1500"]
+  extra = ["--config.data.train.render_count=600"]
   process = start(tmp_path / "run", tmp_path / "data", *extra)
   deadline = time.time() + 240
   while not list((tmp_path / "data").rglob("incomplete*")):
@@ -126,10 +128,10 @@ def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path, compilation_cache
   from flax_ocr.data.datasets import open_dataset  # pylint: disable=import-outside-toplevel
   from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
   config = debug.get_config()
-  config.data.train.render_count = 1500
+  config.data.train.render_count = 600
   source = open_dataset("train", config.data.train, Charset.from_file("en"), config.data,
                         tmp_path / "data")
-  assert len(source) == 1500
+  assert len(source) == 600
 
 
 def test_a_corrupt_record_is_counted_named_and_skipped(tmp_path, compilation_cache):

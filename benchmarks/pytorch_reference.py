@@ -1,13 +1,10 @@
-"""The same CRNNs in PyTorch, for side-by-side speed comparisons (PyTorch is not a dependency).
+"""The same CRNNs in PyTorch (benchmarks/torch_crnn.py), for side-by-side speed comparisons.
 
   OMP_WAIT_POLICY=PASSIVE python benchmarks/pytorch_reference.py [--models lite vgg]
       [--batch 64] [--width 128] [--steps 5] [--infer_batch 256] [--threads 2] [--json]
 
-Run it with any Python that has torch (e.g. `pip install torch --index-url .../cpu` in a
-separate venv); it needs nothing from flax_ocr. Layers mirror flax_ocr/models/rec/backbones.py
-(PAPER_LAYERS; `lite` = half the channels, batch norm everywhere) and sequence.py (2-layer
-BiLSTM); PyTorch's LSTM has a second bias vector, so it has 4 x hidden x 2 x 2 more parameters
-per layer. Trains with AdamW + clipping + CTC, eager mode, in NCHW and channels_last; infers
+torch is the `.[torch]` extra (scripts/setup.sh installs it); this needs nothing from flax_ocr.
+PyTorch's LSTM has a second bias vector, so it has 4 x hidden x 2 x 2 more parameters per layer. Trains with AdamW + clipping + CTC, eager mode, in NCHW and channels_last; infers
 with greedy argmax. Alternate it with benchmarks/train_throughput.py on a quiet machine.
 """
 
@@ -17,40 +14,10 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-PAPER_LAYERS = ((64, False, "2x2"), (128, False, "2x2"), (256, False, None), (256, False, "2x1"),
-                (512, True, None), (512, True, "2x1"))  # as in flax_ocr/models/rec/backbones.py
-MODELS = {
-    "vgg": dict(layers=PAPER_LAYERS, out=512, collapse_norm=False, hidden=256),
-    "lite": dict(layers=tuple((c // 2, True, p) for c, _, p in PAPER_LAYERS), out=256,
-                 collapse_norm=True, hidden=128),
-}
+from torch_crnn import CRNN
 
-
-class CRNN(nn.Module):
-
-  def __init__(self, layers, out, collapse_norm, hidden, num_classes=96, height=32):
-    super().__init__()
-    blocks, cin = [], 1
-    for cout, norm, pool in layers:
-      blocks += [nn.Conv2d(cin, cout, 3, padding=1, bias=not norm)]
-      blocks += [nn.BatchNorm2d(cout, momentum=0.1)] if norm else []
-      blocks += [nn.ReLU(inplace=True)]
-      if pool:
-        blocks += [nn.MaxPool2d((2, 2) if pool == "2x2" else (2, 1))]
-      cin = cout
-    self.convs = nn.Sequential(*blocks)
-    self.collapse = nn.Conv2d(cin, out, (height // 16, 2), bias=not collapse_norm)
-    self.collapse_norm = nn.BatchNorm2d(out) if collapse_norm else nn.Identity()
-    self.lstm = nn.LSTM(out, hidden, num_layers=2, bidirectional=True, batch_first=True)
-    self.head = nn.Linear(2 * hidden, num_classes)
-
-  def forward(self, x):  # [B, 1, H, W] -> [B, W / 4, classes]
-    x = self.convs(x)
-    x = F.relu(self.collapse_norm(self.collapse(F.pad(x, (0, 1, 0, 0)))))
-    x = x.squeeze(2).permute(0, 2, 1)
-    return self.head(self.lstm(x)[0])
+HIDDEN = {"lite": 128, "vgg": 256}  # as in configs/crnn_lite.py and configs/crnn_vgg.py
 
 
 def train_speed(model, images, labels, steps, channels_last):
@@ -106,7 +73,7 @@ def main():
   rows = []
   for name in args.models:
     for channels_last in (False, True):
-      model = CRNN(**MODELS[name])
+      model = CRNN(name, hidden=HIDDEN[name])
       step = train_speed(model, images, labels, args.steps, channels_last)
       infer = infer_speed(model, infer_images, args.steps, channels_last)
       rows.append({"model": name, "torch": torch.__version__,

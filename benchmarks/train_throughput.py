@@ -113,6 +113,7 @@ def input_pipeline_ms(config, batch_size, width, batches=20):
   from flax_ocr.data.datasets import open_dataset  # pylint: disable=import-outside-toplevel
   from flax_ocr.data.loader import BatchAssembler  # pylint: disable=import-outside-toplevel
   from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
+  from flax_ocr.models.registry import recognizer_class  # pylint: disable=import-outside-toplevel
 
   charset = Charset.from_file(config.dictionary, config.use_space)
   spec = ml_collections.ConfigDict({"render_count": batch_size * 4, "render_seed": 9,
@@ -123,7 +124,7 @@ def input_pipeline_ms(config, batch_size, width, batches=20):
     assembler = BatchAssembler([source], charset=charset, height=config.model.height,
                                buckets=tuple(config.data.buckets),
                                max_label_length=config.data.max_label_length,
-                               frame_stride=model.frame_stride)
+                               frame_stride=recognizer_class(config.model).frame_stride)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for _ in range(batches):

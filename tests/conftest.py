@@ -1,22 +1,17 @@
 """Every test process sees 4 fake CPU devices, so parallel code runs for real. The programs the
 tests compile go to one JAX compilation cache per test session, and PP-OCR families are
 converted into one models folder per session, both shared with the processes they start
-(training runs, the command line), never to ~/.cache. XLA compiles them without LLVM's
-optimisation passes (TEST_XLA_FLAGS, here and in those processes): the same programs and
-results, compiled 2-3x faster, where the suite spends most of its time."""
+(training runs, the command line), never to ~/.cache."""
 
 import os
 import pathlib
 
-TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
-os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
+import jax
+import pytest
 
-import jax  # noqa: E402  (XLA reads XLA_FLAGS when JAX starts its backend)
-import pytest  # noqa: E402
-
-from configs import debug  # noqa: E402
-from flax_ocr.runtime import compile_cache  # noqa: E402
-from flax_ocr.train.tasks import LineDatasets  # noqa: E402
+from configs import debug
+from flax_ocr.runtime import compile_cache
+from flax_ocr.train.tasks import LineDatasets
 
 jax.config.update("jax_num_cpu_devices", 4)
 

@@ -37,13 +37,17 @@ def ema_update(ema, params, step, decay: float):
   return jax.tree.map(lambda e, p: rate * e + (1.0 - rate) * p, ema, params)
 
 
-def make_optimizer(train_config) -> optax.GradientTransformation:
-  """AdamW with linear warmup, cosine decay and global-norm gradient clipping."""
-  schedule = optax.warmup_cosine_decay_schedule(
+def learning_rate_schedule(train_config) -> optax.Schedule:
+  """Linear warm-up from 0, then cosine decay to 1% of the peak at the last step."""
+  return optax.warmup_cosine_decay_schedule(
       init_value=0.0, peak_value=train_config.learning_rate,
       warmup_steps=min(train_config.warmup_steps, max(train_config.num_steps - 1, 0)),
       decay_steps=max(train_config.num_steps, 1),
       end_value=train_config.learning_rate * 0.01)
+
+
+def make_optimizer(train_config) -> optax.GradientTransformation:
+  """AdamW with learning_rate_schedule and global-norm gradient clipping."""
   return optax.chain(
       optax.clip_by_global_norm(train_config.grad_clip),
-      optax.adamw(schedule, weight_decay=train_config.weight_decay))
+      optax.adamw(learning_rate_schedule(train_config), weight_decay=train_config.weight_decay))

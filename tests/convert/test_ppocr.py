@@ -30,7 +30,6 @@ from flax_ocr.predict.pipeline import page_lines  # noqa: E402
 from flax_ocr.train.loop import train_and_evaluate  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 from tests.predict.test_pipeline import LINES, rendered_page  # noqa: E402
-from tests.predict.test_readings_kept import BEFORE, readings  # noqa: E402
 from tests.predict.test_shipped_model import one_font_per_family, render_plain  # noqa: E402
 
 TOLERANCE = 1e-4  # on probabilities; measured maxima are printed by `pytest -s`
@@ -130,12 +129,6 @@ def test_pipeline_reads_a_rendered_page_and_skimage_page(small_ocr, page):
   assert page_error_rate(lines, truth)["cer"] <= 0.01, lines
 
 
-def test_converted_small_reads_what_it_read_before_the_move(small_ocr, shared_data):
-  """The texts recorded on main before the layered package (tests/predict/test_readings_kept.py
-  checks the shipped models the same way)."""
-  assert readings(small_ocr, shared_data / "lines_dev") == BEFORE["ppocrv6_small"]
-
-
 def test_paddleocr_documented_usage_runs_unchanged(small_ocr, page):
   """PaddleOCR <= 2.5's snippet: one image in, a flat list of [box, (text, confidence)]."""
   ocr = small_ocr
@@ -181,16 +174,18 @@ def test_lang_keeps_each_languages_letters_and_en_drops_the_accents(small_ocr, c
   rec, folder = small_ocr.recognizer, converted["ppocrv6_small"] / "rec"
   english = TextRecognizer(folder, lang="en")
   assert english.charset.num_classes < 120 < rec.charset.num_classes
+  lines = {code: [render_plain(text, fonts[0]) for text in texts]
+           for code, texts in ACCENTED.items()}
+  every_line = [line for code in ACCENTED for line in lines[code]]
+  read_whole = iter(text for text, _ in rec.recognize(every_line))
+  read_english = "".join(text for text, _ in english.recognize(every_line))
+  assert set(read_english) <= language_chars("en"), read_english
   for code, texts in ACCENTED.items():
-    lines = [render_plain(text, fonts[0]) for text in texts]
-    truth = list(texts)
     own = TextRecognizer(folder, lang=code)
     assert set(own.charset.chars) <= language_chars(code)
-    for recognizer in (rec, own):
-      read = [text for text, _ in recognizer.recognize(lines)]
-      assert 1 - recognition_metrics(read, truth)["cer"] >= 0.95, (code, read)
-    read = "".join(text for text, _ in english.recognize(lines))
-    assert set(read) <= language_chars("en"), (code, read)
+    for read in ([next(read_whole) for _ in texts],
+                 [text for text, _ in own.recognize(lines[code])]):
+      assert 1 - recognition_metrics(read, list(texts))["cer"] >= 0.95, (code, read)
 
 
 def test_fine_tuning_a_converted_recognizer_runs_in_parallel(converted, tmp_path):

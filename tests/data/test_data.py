@@ -1,9 +1,11 @@
 import tempfile
 
 import cv2
+import ml_collections
 import numpy as np
 import pytest
 
+from flax_ocr.data.datasets import dataset_config
 from flax_ocr.data.labelfile import LabelFileError, read_label_file
 from flax_ocr.data.loader import BatchAssembler, MixturePlan, host_rows, record_buckets
 from flax_ocr.data.render import LineRenderer, fonts_for, system_fonts
@@ -48,9 +50,6 @@ def test_textless_images_are_labelled_empty_at_their_rate_and_keep_line_shapes()
 
 
 def test_options_added_later_rename_only_the_data_sets_that_use_them():
-  import ml_collections  # pylint: disable=import-outside-toplevel
-
-  from flax_ocr.data.datasets import dataset_config  # pylint: disable=import-outside-toplevel
   data = ml_collections.ConfigDict({"max_label_length": 32})
   spec = {"render_count": 10, "render_style": "words"}
   name = dataset_config("words", ml_collections.ConfigDict(spec), CHARSET, data).name

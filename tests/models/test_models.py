@@ -72,6 +72,18 @@ def test_stages_are_chosen_by_name():
     build_model(config, 10)
 
 
+@pytest.mark.parametrize("options, forget", [({}, 0.0), ({"forget_bias": 1.0}, 1.0)])
+def test_lstm_forget_gate_bias_is_what_the_config_says(options, forget):
+  config = ml_collections.ConfigDict({"backbone": "lite", "sequence": "bilstm", "height": 32,
+                                      "hidden": 8, "sequence_options": options})
+  lstm = build_model(config, 10).sequence
+  hidden = 8
+  for layer in lstm.layers:
+    for rnn in (layer.forward_rnn, layer.backward_rnn):
+      bias = np.asarray(rnn.cell.dense_h.bias[...]).reshape(4, hidden)  # gates i, f, g, o
+      np.testing.assert_array_equal(bias, np.array([0.0, forget, 0.0, 0.0])[:, None] + 0 * bias)
+
+
 @pytest.mark.parametrize("sequence", ["bilstm", "gru", "attention", "svtr"])
 def test_sequence_models_ignore_padding_frames(sequence):
   """What lies past a line's last real frame does not change what its real frames read."""

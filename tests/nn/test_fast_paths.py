@@ -106,9 +106,9 @@ def test_reshape_max_pool_matches_flax_max_pool(window):
 @pytest.mark.usefixtures("winograd_everywhere")
 def test_whole_model_gradients_agree_between_conv_impls():
   """The lite conv stack's loss gradient with each conv implementation (Winograd on all its 3x3
-  convs) against the same model in float64 (no sequence model: the convs are what differ). Batch norm is in eval mode: with batch statistics of 4
-  random images the first layers' gradients are so ill-conditioned that float32 itself is 2-9%
-  off float64."""
+  convs) against the same model in float64 (no sequence model: the convs are what differ).
+  Batch norm is in eval mode: with batch statistics of 4 random images the first layers'
+  gradients are so ill-conditioned that float32 itself is 2-9% off float64."""
   images = np.random.default_rng(0).uniform(-1, 1, (4, 32, 64))
 
   def gradient(parts, dtype):
@@ -118,7 +118,7 @@ def test_whole_model_gradients_agree_between_conv_impls():
 
     def loss(p):
       return (nnx.merge(graphdef, p, cast(rest))(jnp.asarray(images, dtype)) ** 2).mean()
-    return jax.grad(loss)(cast(params))
+    return jax.jit(jax.grad(loss))(cast(params))
 
   models = {}
   for impl in ("xla", "matmul_grad", "winograd"):

@@ -149,7 +149,7 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
   rng = np.random.default_rng(0)
   lines = [renderer.render(text, rng) for text in ("Harbour", "Station 42")]
   greedy = TextRecognizer("flax_ocr_lite").read(lines)
-  beam = TextRecognizer(decoder="beam", beam_width=4).read(lines)
+  beam = TextRecognizer("flax_ocr_lite", decoder="beam", beam_width=4).read(lines)
   assert [r.text for r in greedy] == ["Harbour", "Station 42"] == [r.text for r in beam]
   for reading in greedy + beam:
     assert "".join(c for c, _, _ in reading.chars) == reading.text
@@ -159,11 +159,12 @@ def test_recognizer_decoders_lexicons_and_character_details(tmp_path):
                                                abs=1e-5)
   assert beam[0].candidates[0][0] == "Harbour" and len(beam[0].candidates) == 4
   words = ["Harbor", "Harbour", "Station 4", "Station 42", "Stalion 42"]
-  assert [t for t, _ in TextRecognizer(lexicon=words).recognize(lines)] == ["Harbour",
+  assert [t for t, _ in TextRecognizer("flax_ocr_lite", lexicon=words).recognize(lines)] == ["Harbour",
                                                                             "Station 42"]
-  per_image = TextRecognizer("flax_ocr_lite").recognize(lines, lexicons=[["Arbour", "Hamburg"], ["Stations"]])
+  per_image = TextRecognizer("flax_ocr_lite").recognize(
+      lines, lexicons=[["Arbour", "Hamburg"], ["Stations"]])
   assert [t for t, _ in per_image] == ["Arbour", "Stations"]  # only the lists' words
-  minimum = TextRecognizer(confidence="min").recognize(lines)[0][1]
+  minimum = TextRecognizer("flax_ocr_lite", confidence="min").recognize(lines)[0][1]
   assert minimum == pytest.approx(min(p for _, p, _ in greedy[0].chars), abs=1e-5)
 
   for i, line in enumerate(lines):

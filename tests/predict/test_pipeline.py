@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from flax_ocr import OCR
+from flax_ocr.predict import predictor
+from flax_ocr.predict.recognizer import TextRecognizer
 from flax_ocr.data.render import BUILTIN_FONT, LineRenderer, fonts_for, load_font
 from flax_ocr.eval.metrics import edit_distance, page_error_rate
 from flax_ocr.io.geometry import polygon_iou
@@ -21,7 +24,6 @@ LINES = ("Invoice 2024-07-15", "Total: $1,234.56", "The quick brown fox", "OPEN 
 
 @pytest.fixture(scope="module")
 def ocr():
-  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
   return OCR(use_angle_cls=True, models="flax_ocr_lite")
 
 
@@ -232,7 +234,6 @@ def test_textures_without_text_read_as_nothing(ocr):
 def test_drop_score_is_the_recognizers_own_unless_given(tmp_path):
   import shutil  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
   shipped = REPO / "flax_ocr" / "weights" / "rec_en_crnn_lite"
   for setting, expected in ((0.3, 0.3), (None, 0.5)):
     folder = tmp_path / f"rec_{setting}"
@@ -283,10 +284,8 @@ def test_evaluate_pages_scores_a_folder(tmp_path, page):
 
 def test_no_call_compiles_after_warmup():
   """Every batch size the binary split makes, at every bucket width, is compiled by warmup()."""
-  from flax_ocr.predict import predictor  # pylint: disable=import-outside-toplevel
-  from flax_ocr.predict.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   _predict = predictor._apply  # pylint: disable=protected-access
-  recognizer = TextRecognizer(batch_size=4)
+  recognizer = TextRecognizer("flax_ocr_lite", batch_size=4)
   recognizer.warmup()
   compiled = _predict._cache_size()  # pylint: disable=protected-access
   rng = np.random.default_rng(0)

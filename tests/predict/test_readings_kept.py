@@ -1,7 +1,7 @@
 """What the shipped models read did not change with the move to the layered package: the texts
 recorded on main before it (tests/predict/readings_before_the_move.json) on lines_dev, a rendered
-held-out-font page and the sample photo. tests/convert/test_ppocr.py checks the same for the
-converted PP-OCRv6 small."""
+held-out-font page and the sample photo. (The converted PP-OCRv6 models are checked against
+ONNX Runtime itself: tests/convert/test_ppocr.py.)"""
 
 import json
 import pathlib

@@ -1,11 +1,20 @@
 """The shipped English recognizer reads clean lines in font families it never saw in training."""
 
+import cv2
+import jax
 import numpy as np
 import pytest
+from flax import nnx
 from PIL import Image, ImageDraw
 
+from flax_ocr import TextRecognizer
 from flax_ocr.data.render import BUILTIN_FONT, family_of, fonts_for, load_font
 from flax_ocr.eval.metrics import recognition_metrics
+from flax_ocr.io.images import prepare_line
+from flax_ocr.models.rec import backbones
+from flax_ocr.nn import conv
+from flax_ocr.nn.conv import WinogradConv
+from flax_ocr.predict.recognizer import finer_buckets
 
 PHRASES = ("Invoice 2024-07-15", "Total: $1,234.56", "The quick brown fox", "OPEN 24 HOURS",
            "Call (555) 010-7788", "Meeting at 9:30am")
@@ -30,7 +39,6 @@ def one_font_per_family(fonts):
 
 
 def test_shipped_model_reads_held_out_fonts():
-  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   if fonts == [BUILTIN_FONT]:
     pytest.skip("no system fonts installed (scripts/install_fonts.sh)")
@@ -48,9 +56,6 @@ def test_shipped_model_reads_held_out_fonts():
 
 
 def test_recognizer_reads_paths_and_every_array_layout_alike(tmp_path):
-  import cv2  # pylint: disable=import-outside-toplevel
-
-  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
   grey = render_plain("Layouts 123", one_font_per_family(fonts_for("heldout"))[0])
   path = tmp_path / "line.png"
   cv2.imwrite(str(path), grey)
@@ -64,13 +69,11 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
   """`finer_widths=True` pads a line to the next of finer widths than the model was trained at
   (less compute for a short line read alone); the shipped CRNN ignores padded frames, so it
   reads the same text with about the same confidence as at the trained widths."""
-  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.images import prepare_line  # pylint: disable=import-outside-toplevel
-  from flax_ocr.predict.recognizer import finer_buckets  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   words = PHRASES + ("OPEN", "Tea", "42", "EXIT", "Bakery", "Station Road")
   lines = [render_plain(text, font, 24) for font in fonts for text in words]
-  trained, finer = TextRecognizer("flax_ocr_lite"), TextRecognizer("flax_ocr_lite", finer_widths=True)
+  trained = TextRecognizer("flax_ocr_lite")
+  finer = TextRecognizer("flax_ocr_lite", finer_widths=True)
   assert finer.buckets == finer_buckets(trained.buckets, trained.frame_stride)
   widths = {prepare_line(line, finer.height, finer.buckets, finer.channels,
                          finer.interpolation)[0].shape[1] for line in lines}
@@ -84,13 +87,6 @@ def test_winograd_convs_read_as_xla_convs(monkeypatch):
   """The shipped recognizer with its convs of 128+ channels computed by Winograd from kernels
   transformed once (WinogradConv: the default with YNNPACK kernels, nn/conv.py) reads the same
   text as with XLA's convs, in batches (F(4x4)) and line by line (F(2x2))."""
-  import jax  # pylint: disable=import-outside-toplevel
-  from flax import nnx  # pylint: disable=import-outside-toplevel
-
-  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.rec import backbones  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn import conv  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn.conv import WinogradConv  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))[:3]
   lines = [render_plain(text, font, size) for font in fonts for text in PHRASES
            for size in (20, 32)]

@@ -10,6 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
+from configs import debug
+from flax_ocr.data.datasets import open_dataset
+from flax_ocr.io.charset import Charset
 from tests.conftest import REPO
 from tests.train.test_runs import assert_same_params, env_with_devices, params_of, run, \
     train_command
@@ -124,9 +127,6 @@ def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path, compilation_cache
   log = run(train_command(tmp_path / "run", tmp_path / "data", *STEPS, *extra), devices=1,
             cache=compilation_cache)
   assert "Traceback" not in log
-  from configs import debug  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.datasets import open_dataset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
   config = debug.get_config()
   config.data.train.render_count = 600
   source = open_dataset("train", config.data.train, Charset.from_file("en"), config.data,

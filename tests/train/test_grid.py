@@ -36,7 +36,8 @@ def test_grid_trains_each_combination_once_and_writes_the_three_files(tmp_path):
 def get_grid():
   return {{"base": "{REPO / 'configs' / 'debug.py'}", "budget": 32,
           "axes": {{"model.sequence": ["none", "gru"]}},
-          "overrides": {{"data.train.render_count": 64, "data.eval.render_count": 8}}}}
+          "overrides": {{"data.train.render_count": 64, "data.eval.render_count": 8,
+                        "train.batch_size": 2}}}}
 """)
   out = tmp_path / "out"
   assert grid_command(["--grid", str(grid_file), "--out", str(out),

@@ -13,7 +13,7 @@ import pytest
 from flax import nnx
 
 from flax_ocr.io.model_files import load_model
-from tests.conftest import REPO, TEST_XLA_FLAGS
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -30,7 +30,7 @@ def env_with_devices(n, cache=None):
   cache there, every program kept (not for processes of one run: both would write an entry
   at once)."""
   env = dict(os.environ)
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n} {TEST_XLA_FLAGS}"
+  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n}"
   env["JAX_PLATFORMS"] = "cpu"
   if cache:
     env.update(JAX_COMPILATION_CACHE_DIR=str(cache), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",

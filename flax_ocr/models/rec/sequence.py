@@ -71,9 +71,18 @@ def lstm(cell: nnx.OptimizedLSTMCell, x, frame_lengths, reverse: bool):
 
 
 class BiLSTM(BiRNN):
-  """Stacked bidirectional LSTMs (flax's OptimizedLSTMCell parameters), run by `lstm`."""
+  """Stacked bidirectional LSTMs (flax's OptimizedLSTMCell parameters), run by `lstm`.
+  forget_bias: the forget gates' initial bias (flax: 0; Keras' unit_forget_bias: 1)."""
 
   cell = nnx.OptimizedLSTMCell
+
+  def __init__(self, in_features: int, hidden: int = 256, layers: int = 2, *,
+               forget_bias: float = 0.0, rngs: nnx.Rngs, dtype=None):
+    super().__init__(in_features, hidden, layers, rngs=rngs, dtype=dtype)
+    for layer in self.layers:
+      for rnn in (layer.forward_rnn, layer.backward_rnn):
+        bias = rnn.cell.dense_h.bias
+        bias[...] = bias[...].at[hidden:2 * hidden].set(forget_bias)  # gates: i, f, g, o
 
   def __call__(self, x, frame_lengths=None):
     for layer in self.layers:

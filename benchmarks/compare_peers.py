@@ -279,13 +279,14 @@ def one_image_runs(engines, repeats: int = 3):
   """Median wall time and peak RSS of each engine's one-image command in a fresh process, runs
   alternated across engines after one warm-up run each (compilation cache, page cache)."""
   def run(command):
+    # GNU time reports the command's own peak RSS: a child forked from this process (GBs of
+    # loaded engines) would start its maximum at this process's size.
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-      raise RuntimeError(f"{command}: exit status {status}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *command], cwd=REPO,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if out.returncode:
+      raise RuntimeError(f"{command}: exit status {out.returncode}: {out.stderr[-500:]}")
+    return time.perf_counter() - start, int(out.stderr.strip().splitlines()[-1]) / 1024
   commands = {e.name: e.cli() for e in engines if hasattr(e, "cli")}
   for command in commands.values():
     run(command)

@@ -82,7 +82,7 @@ def write_data(config, folder: pathlib.Path):
       continue
     arrays = {}
     for i in range(count):
-      batch = next(batches)
+      batch = next(batches)["arrays"]
       arrays[f"{i}_image"] = np.round((batch["image"] + 1) * 127.5).astype(np.uint8)
       for key in ("frame_paddings", "labels", "label_paddings", "valid"):
         arrays[f"{i}_{key}"] = batch[key]

@@ -11,7 +11,7 @@ the same run. The breakdown times each part of the step on its own, on one devic
 same per-device batch: conv stack, sequence model, head + CTC (each forward + backward), the
 optimizer update, and the input pipeline (ms to assemble one batch from rendered records).
 --profile writes a `jax.profiler` trace of the timed steps (open it in TensorBoard/Perfetto).
---devices N fakes N CPU devices (must be set before JAX starts, so it is a flag here).
+--devices N fakes N CPU devices (XLA_FLAGS, set before JAX first computes).
 """
 
 import argparse
@@ -23,6 +23,25 @@ import sys
 import tempfile
 import time
 
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from flax import nnx
+
+from flax_ocr.data.datasets import open_dataset
+from flax_ocr.data.loader import BatchAssembler
+from flax_ocr.io.charset import Charset
+from flax_ocr.models.rec.backbones import resolve_conv_impl
+from flax_ocr.models.rec.crnn import build_crnn as build_model
+from flax_ocr.models.registry import recognizer_class
+from flax_ocr.nn.ctc import ctc_loss, frame_lengths
+from flax_ocr.nn.flops import training_flops
+from flax_ocr.nn.layers import without_mesh_axis
+from flax_ocr.runtime import xla_cpu
+from flax_ocr.train.state import TrainState, make_optimizer
+from flax_ocr.train.step import DataParallel
+
 
 def load_config(path):
   spec = importlib.util.spec_from_file_location("bench_config", path)
@@ -33,7 +52,6 @@ def load_config(path):
 
 def timed(fn, *args, repeats=5):
   """Mean seconds per call after one compiling call."""
-  import jax  # pylint: disable=import-outside-toplevel
   jax.block_until_ready(fn(*args))
   start = time.perf_counter()
   for _ in range(repeats):
@@ -42,14 +60,11 @@ def timed(fn, *args, repeats=5):
 
 
 def matmul_peak_flops(n=2048, repeats=10):
-  import jax  # pylint: disable=import-outside-toplevel
-  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
   a = jnp.ones((n, n), jnp.float32)
   return 2 * n ** 3 / timed(jax.jit(jnp.dot), a, a, repeats=repeats)
 
 
 def synthetic_batch(batch, height, width, num_classes, label_length=10):
-  import numpy as np  # pylint: disable=import-outside-toplevel
   rng = np.random.default_rng(0)
   return {
       "image": rng.uniform(-1, 1, (batch, height, width)).astype(np.float32),
@@ -62,14 +77,7 @@ def synthetic_batch(batch, height, width, num_classes, label_length=10):
 
 def step_breakdown(config, num_classes, batch, repeats):
   """ms per part of the train step, each jitted alone on one device."""
-  import jax  # pylint: disable=import-outside-toplevel
-  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
-  from flax import nnx  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr.models.rec.crnn import build_crnn as build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn.ctc import ctc_loss, frame_lengths  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn.layers import without_mesh_axis  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.state import make_optimizer  # pylint: disable=import-outside-toplevel
 
   model = build_model(config.model, num_classes)
   model.train()
@@ -107,13 +115,7 @@ def step_breakdown(config, num_classes, batch, repeats):
 
 def input_pipeline_ms(config, batch_size, width, batches=20):
   """ms to assemble one batch (read, decode, resize, pad) from a small rendered dataset."""
-  import ml_collections  # pylint: disable=import-outside-toplevel
-  import numpy as np  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr.data.datasets import open_dataset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.loader import BatchAssembler  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.registry import recognizer_class  # pylint: disable=import-outside-toplevel
 
   charset = Charset.from_file(config.dictionary, config.use_space)
   spec = ml_collections.ConfigDict({"render_count": batch_size * 4, "render_seed": 9,
@@ -150,23 +152,12 @@ def main():
   parser.add_argument("--xla_flags", default=None,
                       help="exactly the XLA_FLAGS of this run (default: this CPU's choice)")
   args = parser.parse_args()
-  sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-  from flax_ocr.runtime import xla_cpu  # pylint: disable=import-outside-toplevel
+  sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # configs/ import configs
   flags = [xla_cpu.use_flags(args.xla_flags)]
   if args.devices:
     flags.append(f"--xla_force_host_platform_device_count={args.devices}")
   os.environ["XLA_FLAGS"] = " ".join(f for f in flags if f)
-  print(f"XLA_FLAGS={os.environ['XLA_FLAGS']!r}", file=sys.stderr)
-
-  import jax  # pylint: disable=import-outside-toplevel
-  from flax import nnx  # pylint: disable=import-outside-toplevel
-
-  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.rec.backbones import resolve_conv_impl  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.rec.crnn import build_crnn as build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.nn.flops import training_flops  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.state import TrainState, make_optimizer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.step import DataParallel  # pylint: disable=import-outside-toplevel
+  print(f"XLA_FLAGS={os.environ['XLA_FLAGS']!r}", file=sys.stderr)  # read at the first computation
 
   peak = matmul_peak_flops()
   rows = []

@@ -37,7 +37,7 @@ import torch
 from flax import nnx
 
 from benchmarks.torch_crnn import CRNN as TorchCRNN
-from benchmarks.torch_crnn import copy_to_flax
+from benchmarks.torch_crnn import copy_to_flax, ctc_mean
 from configs.grids import cpu_small
 from flax_ocr.eval.recognition import evaluate, folder_samples
 from flax_ocr.models.registry import build_model
@@ -72,16 +72,12 @@ def write_data(config, folder: pathlib.Path):
   folder.mkdir(parents=True, exist_ok=True)
   steps = config.train.num_steps
   task = RecognitionTask(config, folder.parent)
-  batches = task.batches(0, steps, config.train.batch_size)
-  for start in range(0, steps, CHUNK):
+  written = CHUNK * len(list(folder.glob("[0-9][0-9][0-9][0-9].npz")))  # chunks come in order
+  batches = task.batches(written, steps, config.train.batch_size)  # a step's batch is seeded
+  for start in range(written, steps, CHUNK):
     path = folder / f"{start // CHUNK:04d}.npz"
-    count = min(CHUNK, steps - start)
-    if path.exists():
-      for _ in range(count):
-        next(batches)
-      continue
     arrays = {}
-    for i in range(count):
+    for i in range(min(CHUNK, steps - start)):
       batch = next(batches)["arrays"]
       arrays[f"{i}_image"] = np.round((batch["image"] + 1) * 127.5).astype(np.uint8)
       for key in ("frame_paddings", "labels", "label_paddings", "valid"):
@@ -89,7 +85,8 @@ def write_data(config, folder: pathlib.Path):
     partial = path.with_suffix(".partial.npz")
     np.savez(partial, **arrays)
     partial.rename(path)
-    print(f"data: {start + count:,} / {steps:,} batches", file=sys.stderr, flush=True)
+    print(f"data: {min(start + CHUNK, steps):,} / {steps:,} batches", file=sys.stderr,
+          flush=True)
   return task.charset
 
 
@@ -156,10 +153,7 @@ class TorchArm:
     frames = frames.clamp(min=1)
     lengths = torch.as_tensor((1 - batch["label_paddings"]).sum(-1), dtype=torch.long)
     logits = self.net(torch.as_tensor(batch["image"])[:, None], frames)
-    per_line = torch.nn.functional.ctc_loss(
-        logits.log_softmax(-1).permute(1, 0, 2), torch.as_tensor(batch["labels"]).long(), frames,
-        lengths, reduction="none", zero_infinity=True)
-    loss = (per_line * used).sum() / used.sum().clamp(min=1.0)
+    loss = ctc_mean(logits, frames, torch.as_tensor(batch["labels"]).long(), lengths, used)
     self.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.train.grad_clip)

@@ -53,12 +53,15 @@ class CRNN(nn.Module):
     return self.head(out)
 
 
-def ctc_mean(logits, frame_lengths, labels, label_lengths):
-  """flax-ocr's training loss: per-line CTC summed over the batch, over the line count (not
-  over label lengths, as F.ctc_loss's "mean" does)."""
+def ctc_mean(logits, frame_lengths, labels, label_lengths, used=None):
+  """flax-ocr's training loss (train.step.ctc_objective): per-line CTC summed over the `used`
+  lines (default all), over their count; not over label lengths, as F.ctc_loss's "mean" does."""
   log_probs = logits.log_softmax(-1).permute(1, 0, 2)
-  return F.ctc_loss(log_probs, labels, frame_lengths, label_lengths, reduction="sum",
-                    zero_infinity=True) / logits.shape[0]
+  per_line = F.ctc_loss(log_probs, labels, frame_lengths, label_lengths, reduction="none",
+                        zero_infinity=True)
+  if used is None:
+    return per_line.mean()
+  return (per_line * used).sum() / used.sum().clamp(min=1.0)
 
 
 def _array(t):

@@ -12,7 +12,8 @@ PACKAGE = REPO / "flax_ocr"
 # Bottom to top: a module may import its own layer and the layers before it.
 LAYERS = ("runtime", "nn", "models", "io", "data", "convert", "zoo", "predict", "eval", "train",
           "cli")
-ENTRY_POINTS = {"flax_ocr", "flax_ocr.__main__"}  # the package's public API and `python -m`
+ENTRY_POINTS = {"flax_ocr", "flax_ocr.__main__", "flax_ocr.ocrmypdf"}  # public API, `python -m`,
+# OCRmyPDF's plugin
 
 
 def module_name(path: pathlib.Path) -> str:

@@ -94,6 +94,19 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
   return decode_image(data, str(path))
 
 
+def image_dpi(path: str | os.PathLike) -> float | None:
+  """The resolution an image file declares (its header only is read), or None."""
+  try:
+    with PIL.Image.open(path) as view:
+      dpi = view.info.get("dpi")
+  except (OSError, ValueError, PIL.Image.DecompressionBombError):
+    return None
+  try:
+    return float(round(dpi[0])) if dpi and float(dpi[0]) >= 1 else None  # PNG: 150.0124
+  except (TypeError, ValueError):
+    return None
+
+
 def to_8bit(image: np.ndarray) -> np.ndarray:
   """Grey [H, W] or BGR [H, W, 3] uint8 from an image array: grey, grey + alpha, BGR or BGRA;
   uint8, uint16 (or wider integers above 255, read as 16 bit), bool, or floats (in [0, 1] as

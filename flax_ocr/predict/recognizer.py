@@ -14,7 +14,8 @@ import jax
 import numpy as np
 
 from flax_ocr.io.charset import Charset, language_chars
-from flax_ocr.io.images import ImageError, line_options, load_image, prepare_line
+from flax_ocr.io.images import ImageError, line_options, load_image, prepare_line, \
+    resized_width
 from flax_ocr.models.registry import keep_classes
 from flax_ocr.nn.ctc import frame_lengths, frames_for_width, greedy_decode
 from flax_ocr.nn.layers import for_reading
@@ -130,6 +131,11 @@ class TextRecognizer(Predictor):
 
   def _image_shape(self, size: int, bucket: int) -> tuple[int, ...]:
     return (size, self.height, bucket) + ((3,) if self.channels == 3 else ())
+
+  def line_width(self, image: np.ndarray) -> int:
+    """The width a line image is scaled to before it is read (`Reading.chars`' frames count
+    columns of it)."""
+    return resized_width(np.shape(image), self.height, max(self.buckets))
 
   def recognize(self, images, lexicons=None) -> list[tuple[str, float]]:
     """Images (paths or arrays: grey, BGR, BGRA, 8 or 16 bit) -> [(text, confidence)].

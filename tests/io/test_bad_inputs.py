@@ -241,7 +241,7 @@ def test_infer_processes_the_good_files_and_lists_the_bad_ones(corpus, no_det):
   read = {os.path.basename(r["image"]) for r in json.loads(done.stdout)}
   bad = {name for name, (_, expected) in corpus.items() if expected == "error"}
   assert read == set(corpus) - bad
-  summary = done.stderr[done.stderr.index("images were skipped:"):]
+  summary = done.stderr[done.stderr.index("were skipped:"):]
   for name in bad:
     assert sum(str(corpus[name][0]) in line for line in summary.splitlines()) == 1, name
 

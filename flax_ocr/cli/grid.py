@@ -20,6 +20,9 @@ def main(argv=None) -> int:
   parser.add_argument("--out", required=True)
   parser.add_argument("--benchmark", nargs="*", default=(),
                       help="folders (labels.tsv or LMDB) to score every model on")
+  parser.add_argument("--seeds", type=int, default=1,
+                      help="train each combination this many times (config.seed + 0, 1, ...) "
+                      "and report mean ± standard deviation")
   parser.add_argument("--remeasure", action="store_true",
                       help="time the finished runs again (their accuracy is kept)")
   args = parser.parse_args(argv)
@@ -27,7 +30,9 @@ def main(argv=None) -> int:
   try:
     grid = load_python(args.grid).get_grid()
     budget = args.budget or grid["budget"]
-    results = run_grid(grid, budget, args.out, args.benchmark, args.remeasure)
+    if args.seeds < 1:
+      raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
+    results = run_grid(grid, budget, args.out, args.benchmark, args.remeasure, args.seeds)
   except (FileNotFoundError, KeyError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1

@@ -7,10 +7,13 @@ grid trained with the same data, schedule and sample budget, then measured the s
 A grid file's `get_grid()` names a base config, the axes (config fields and their values),
 any overrides, and optionally `extra` runs: {name: {config field: value}} beside the grid
 (e.g. one combination in bfloat16). The runs go one after another into OUT/runs/NAME (a
-finished run is not redone; an interrupted one resumes); all share OUT/data, so they see the same data. OUT gets
-results.json, results.md (parameters, GFLOPs per line, training samples/s, ms per line at
-batch 1 and batched, alphanumeric accuracy per set and their size-weighted average) and
-accuracy_vs_speed.png (accuracy against ms per line, marker area ~ parameters).
+finished run is not redone; an interrupted one resumes); all share OUT/data, so they see the
+same data. With `seeds` N > 1 each combination is trained N times, with config.seed + 0 .. N-1
+(OUT/runs/NAME, NAME-seed1, ...), and every accuracy is the mean over the seeds with its spread
+(standard deviation). OUT gets results.json, results.md (parameters, GFLOPs per line, training
+samples/s, ms per line at batch 1 and batched, the final training loss, alphanumeric accuracy
+per set and their size-weighted average) and accuracy_vs_speed.png (accuracy against ms per
+line, marker area ~ parameters, bars: the seeds' spread).
 """
 
 from __future__ import annotations
@@ -133,13 +136,14 @@ def speeds(config, recognizer) -> dict:
           "ms_per_line_batched": inference_ms(recognizer, 64, repeats=10)}
 
 
-def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config) -> dict:
-  """Size, cost, speed and accuracy of a finished run's model."""
+def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config,
+            timed: bool = True) -> dict:
+  """Size, cost, speed (when `timed`) and accuracy of a finished run's model."""
   model, recognizer = trained_recognizer(workdir)
   result = {"name": name, "settings": settings,
             "parameters": int(sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))),
             "gflops_per_line": forward_flops(model, recognizer.height, MEASURE_WIDTH) / 1e9,
-            **speeds(config, recognizer), "sets": {}}
+            **(speeds(config, recognizer) if timed else {}), "sets": {}}
   for folder in benchmarks:
     problems: list = []
     metrics, _ = evaluate(recognizer, folder_samples(folder, problems))
@@ -152,18 +156,51 @@ def measure(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config
   return result
 
 
+def over_seeds(results: list[dict]) -> dict:
+  """One combination's result from its seeds' results: seed 0's sizes and speeds; each
+  accuracy, the average and the final training loss as the mean over the seeds, with
+  `<key>_spread` (their standard deviation) and `<key>_seeds` (the values)."""
+  combined = dict(results[0], sets={}, seeds=len(results))
+
+  def spread(target: dict, key: str, values):
+    target[key], target[f"{key}_spread"] = float(np.mean(values)), float(np.std(values))
+    target[f"{key}_seeds"] = [float(v) for v in values]
+
+  for name, first in results[0]["sets"].items():
+    combined["sets"][name] = {"count": first["count"]}
+    for key in ("acc_alphanumeric", "acc"):
+      spread(combined["sets"][name], key, [r["sets"][name][key] for r in results])
+  spread(combined, "average", [r["average"] for r in results])
+  if all("final_loss" in r for r in results):
+    spread(combined, "final_loss", [r["final_loss"] for r in results])
+  return combined
+
+
+def _percent(result: dict, key: str) -> str:
+  text = f"{100 * result[key]:.1f}"
+  return text + (f" ± {100 * result[key + '_spread']:.1f}%" if key + "_spread" in result
+                 else "%")
+
+
 def markdown(results: list[dict], budget: int) -> str:
   sets = list(results[0]["sets"]) if results else []
+  seeds = max((r.get("seeds", 1) for r in results), default=1)
   header = (["model", "parameters", "GFLOPs / line", "train samples/s", "ms / line (batch 1)",
-             "ms / line (batched)"] + [f"{s} alnum" for s in sets] + ["average"])
-  lines = [f"Each trained on {budget:,} samples; lines measured at 32 x {MEASURE_WIDTH}.", "",
+             "ms / line (batched)", "final train loss"] + [f"{s} alnum" for s in sets]
+            + ["average"])
+  lines = [f"Each trained on {budget:,} samples"
+           + (f", {seeds} seeds (mean ± standard deviation)" if seeds > 1 else "")
+           + f"; lines measured at 32 x {MEASURE_WIDTH}.", "",
            "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
   for r in results:
+    loss = f"{r['final_loss']:.2f}" if "final_loss" in r else "-"
+    if "final_loss_spread" in r:
+      loss += f" ± {r['final_loss_spread']:.2f}"
     cells = [r["name"], f"{r['parameters'] / 1e6:.2f}M", f"{r['gflops_per_line']:.3f}",
              f"{r['train_samples_per_s']:.1f}", f"{r['ms_per_line_batch1']:.2f}",
-             f"{r['ms_per_line_batched']:.3f}"]
-    cells += [f"{100 * r['sets'][s]['acc_alphanumeric']:.1f}%" for s in sets]
-    cells.append(f"{100 * r['average']:.1f}%")
+             f"{r['ms_per_line_batched']:.3f}", loss]
+    cells += [_percent(r["sets"][s], "acc_alphanumeric") for s in sets]
+    cells.append(_percent(r, "average"))
     lines.append("| " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
@@ -177,6 +214,9 @@ def plot(results: list[dict], path: pathlib.Path):
   for r in results:
     axes.scatter(r["ms_per_line_batch1"], 100 * r["average"], s=40 * r["parameters"] / 1e6,
                  alpha=0.6)
+    if "average_spread" in r:  # the seeds' spread
+      axes.errorbar(r["ms_per_line_batch1"], 100 * r["average"],
+                    yerr=100 * r["average_spread"], color="grey", capsize=3)
     axes.annotate(r["name"], (r["ms_per_line_batch1"], 100 * r["average"]), fontsize=8,
                   xytext=(4, 4), textcoords="offset points")
   axes.set_xlabel("ms per line, batch 1 (this CPU)")
@@ -188,34 +228,52 @@ def plot(results: list[dict], path: pathlib.Path):
   plt.close(figure)
 
 
-def run_grid(grid, budget: int, out, benchmarks, remeasure: bool = False) -> list[dict]:
-  """Trains and measures every run not finished before; `remeasure` times the finished ones
-  again (accuracy kept), so that every speed in the table comes from one quiet sitting."""
+def run_grid(grid, budget: int, out, benchmarks, remeasure: bool = False,
+             seeds: int = 1) -> list[dict]:
+  """Trains and measures every run not finished before, `seeds` times each; `remeasure` times
+  the finished ones again (accuracy kept), so that every speed in the table comes from one
+  quiet sitting."""
   out = pathlib.Path(out).absolute()
   results = []
   runs = combinations(grid)
   for index, (name, settings) in enumerate(runs, 1):
-    jax.clear_caches()  # a run's compiled programs are not needed again; a long grid ran out of
-    # memory for them (LLVM: "Unable to allocate section memory")
-    workdir = out / "runs" / name
-    done = workdir / "result.json"
-    config = run_config(grid, settings, budget, out)
-    if done.is_file():
-      result = json.loads(done.read_text())
-      if remeasure:
-        log.info("[%d/%d] %s: timing again", index, len(runs), name)
-        result.update(speeds(config, trained_recognizer(workdir)[1]))
-        done.write_text(json.dumps(result, indent=1))
-      else:
-        log.info("[%d/%d] %s: finished before, kept", index, len(runs), name)
-      results.append(result)
-      continue
-    log.info("[%d/%d] %s: training on %d samples", index, len(runs), name, budget)
-    train_and_evaluate(config, workdir)
-    result = measure(name, settings, workdir, benchmarks, config)
-    done.write_text(json.dumps(result, indent=1))
-    results.append(result)
-  (out / "results.json").write_text(json.dumps({"budget": budget, "runs": results}, indent=1))
+    per_seed = []
+    for k in range(seeds):
+      jax.clear_caches()  # a run's compiled programs are not needed again; a long grid ran out
+      # of memory for them (LLVM: "Unable to allocate section memory")
+      label = name if k == 0 else f"{name}-seed{k}"
+      config = run_config(grid, settings, budget, out)
+      config.seed += k
+      per_seed.append(_one_run(label, settings, out / "runs" / label, benchmarks, config,
+                               timed=k == 0, remeasure=remeasure,
+                               progress=f"[{index}/{len(runs)}] {label}"))
+    results.append(per_seed[0] if seeds == 1 else over_seeds(per_seed))
+  (out / "results.json").write_text(json.dumps({"budget": budget, "seeds": seeds,
+                                                "runs": results}, indent=1))
   (out / "results.md").write_text(markdown(results, budget))
   plot(results, out / "accuracy_vs_speed.png")
   return results
+
+
+def _one_run(name: str, settings: dict, workdir: pathlib.Path, benchmarks, config, timed: bool,
+             remeasure: bool, progress: str) -> dict:
+  """A run's result: read back when it finished before (timed again with `remeasure`), else
+  trained (resuming an interrupted run) and measured."""
+  done = workdir / "result.json"
+  if done.is_file():
+    result = json.loads(done.read_text())
+    if remeasure and timed:
+      log.info("%s: timing again", progress)
+      result.update(speeds(config, trained_recognizer(workdir)[1]))
+      done.write_text(json.dumps(result, indent=1))
+    else:
+      log.info("%s: finished before, kept", progress)
+    return result
+  log.info("%s: training on %d samples", progress, config.train.num_steps *
+           config.train.batch_size * jax.device_count())
+  metrics = train_and_evaluate(config, workdir)
+  result = measure(name, settings, workdir, benchmarks, config, timed=timed)
+  if "train_loss" in metrics:
+    result["final_loss"] = float(metrics["train_loss"])
+  done.write_text(json.dumps(result, indent=1))
+  return result

@@ -89,7 +89,9 @@ def summary_writer(folder: pathlib.Path):
 
 
 def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
-  """Trains (resuming from `workdir` when it holds a checkpoint); returns the last eval metrics."""
+  """Trains (resuming from `workdir` when it holds a checkpoint); returns the last eval metrics
+  and `train_loss`, the training loss of the last logged steps (none when nothing was left to
+  train)."""
   workdir = pathlib.Path(workdir).absolute()
   is_main = jax.process_index() == 0
   task = make_task(config, workdir)
@@ -115,7 +117,7 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
              parallel.mode)
 
   device_state = parallel.replicate(state)
-  sums, eval_metrics, unreadable = MetricSums(), {}, 0
+  sums, eval_metrics, unreadable, train_loss = MetricSums(), {}, 0, None
   progress = tqdm.tqdm(range(start_step, num_steps), initial=start_step, total=num_steps,
                        disable=None if is_main else True,  # None: only on a terminal
                        desc="train", dynamic_ncols=True)
@@ -134,7 +136,7 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
       done = step + 1
       if done % config.train.log_every == 0 or done == num_steps:
         summary = sums.summary(global_batch) | {"unreadable_records": unreadable}
-        sums = MetricSums()
+        sums, train_loss = MetricSums(), summary["loss"]
         progress.set_postfix(loss=f"{summary['loss']:.3f}")
         if is_main:
           tqdm.tqdm.write(f"step {done}: " + ", ".join(f"{k}={v:.4g}"
@@ -177,4 +179,4 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
   if writer is not None:
     writer.close()
   barrier("training done")
-  return eval_metrics
+  return eval_metrics | ({} if train_loss is None else {"train_loss": train_loss})

@@ -249,7 +249,8 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
     config.train.update({"batch_size": 2, "num_steps": 6, "warmup_steps": 1, "log_every": 3,
                          "eval_every": 6, "checkpoint_every": 3, "parallel": "shard_map"})
   det_metrics = train_and_evaluate(det, tmp_path / "det")
-  assert set(det_metrics) == {"precision", "recall", "hmean"}
+  assert set(det_metrics) == {"precision", "recall", "hmean", "train_loss"}
+  assert np.isfinite(det_metrics["train_loss"])
   assert list((tmp_path / "det" / "data").glob("train_12x128_*/pages.npy"))
   # Resumed from step 3 of the same run, it ends where the straight run ended.
   shutil.copytree(tmp_path / "det", tmp_path / "resumed")

@@ -3,16 +3,16 @@
   ocrmypdf --plugin flax_ocr.ocrmypdf -l eng+fra in.pdf out.pdf
 
 OCRmyPDF keeps what it does (rasterising, PDF/A, optimisation, --skip-text, --redo-ocr, --jobs)
-and asks this engine for each page's text, orientation and skew. The reading code is imported,
-and the models loaded and compiled, once per OCRmyPDF worker at its first page, never in
-OCRmyPDF's parent process. OCRmyPDF 17 still checks that Tesseract is installed (its option
+and asks this engine for each page's text, orientation and skew. The reading code is imported
+with the plugin (JAX is imported, its backend not started: forking workers is safe); the models
+are loaded and compiled once per OCRmyPDF worker at its first page, never in OCRmyPDF's parent
+process. OCRmyPDF 17 still checks that Tesseract is installed (its option
 checks assume Tesseract's plugin), but with this plugin it never runs it.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 
 import numpy as np
@@ -20,6 +20,13 @@ from ocrmypdf import hookimpl
 from ocrmypdf.hocrtransform import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.languages import ISO_639_3
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
+
+from flax_ocr.io.charset import known_languages
+from flax_ocr.io.geometry import bbox
+from flax_ocr.io.hocr_alto import hocr, version
+from flax_ocr.io.images import image_dpi, load_image, to_bgr
+from flax_ocr.io.results import line_records
+from flax_ocr.predict.pipeline import OCR, page_lines
 
 log = logging.getLogger(__name__)
 # JAX's note that it found no TPU would show in OCRmyPDF's log of every page.
@@ -57,7 +64,7 @@ def flax_ocr_lang(languages: tuple[str, ...]) -> tuple[str | None, list[str]]:
   """OCRmyPDF's languages (Tesseract's codes: eng, fra, chi_sim) as flax-ocr's `lang` ("en+fr",
   or None for the model's whole dictionary), and the languages flax-ocr has no letter list
   for."""
-  known = set(importlib.import_module("flax_ocr.io.charset").known_languages())
+  known = set(known_languages())
   codes, ignored = [], []
   for language in languages:
     code = ISO_639_3[language].alpha_2 if language in ISO_639_3 else language
@@ -71,8 +78,7 @@ def flax_ocr_lang(languages: tuple[str, ...]) -> tuple[str | None, list[str]]:
 @functools.cache
 def reader(models: str | None, lang: str | None):
   """The worker's OCR, made at its first page and kept for the next ones."""
-  pipeline = importlib.import_module("flax_ocr.predict.pipeline")
-  return pipeline.OCR(use_angle_cls=True, models=models, lang=lang)
+  return OCR(use_angle_cls=True, models=models, lang=lang)
 
 
 def _reader_for(options):
@@ -81,14 +87,12 @@ def _reader_for(options):
 
 
 def _image(input_file) -> np.ndarray:
-  images = importlib.import_module("flax_ocr.io.images")
-  return images.to_bgr(images.load_image(input_file))
+  return to_bgr(load_image(input_file))
 
 
 def _box(quad) -> BoundingBox:
-  xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-  return BoundingBox(left=max(min(xs), 0.0), top=max(min(ys), 0.0), right=max(xs),
-                     bottom=max(ys))
+  left, top, right, bottom = bbox(quad)
+  return BoundingBox(left=max(left, 0), top=max(top, 0), right=right, bottom=bottom)
 
 
 class FlaxOcrEngine(OcrEngine):
@@ -96,7 +100,7 @@ class FlaxOcrEngine(OcrEngine):
 
   @staticmethod
   def version() -> str:
-    return importlib.import_module("flax_ocr.io.hocr_alto").version()
+    return version()
 
   @staticmethod
   def creator_tag(options) -> str:
@@ -109,7 +113,7 @@ class FlaxOcrEngine(OcrEngine):
   def languages(options) -> set[str]:
     """Every language asked for is accepted: flax-ocr's models read Latin script and Chinese
     whatever the language; `flax_ocr_lang` narrows the letters where it knows the language."""
-    known = importlib.import_module("flax_ocr.io.charset").known_languages()
+    known = known_languages()
     return {code for code, data in ISO_639_3.items() if data.alpha_2 in known} | set(
         getattr(options, "languages", None) or [])
 
@@ -146,11 +150,9 @@ class FlaxOcrEngine(OcrEngine):
   @staticmethod
   def generate_hocr(input_file, output_hocr, output_text, options):
     image, lines = _read(input_file, options)
-    results = importlib.import_module("flax_ocr.io.results")
-    documents = importlib.import_module("flax_ocr.io.hocr_alto")
     page = {"image": str(input_file), "width": image.shape[1], "height": image.shape[0],
-            "dpi": _dpi(input_file), "lines": results.line_records(lines)}
-    output_hocr.write_text(documents.hocr([page]), encoding="utf-8")
+            "dpi": _dpi(input_file), "lines": line_records(lines)}
+    output_hocr.write_text(hocr([page]), encoding="utf-8")
     output_text.write_text(_text(lines), encoding="utf-8")
 
   @staticmethod
@@ -167,11 +169,9 @@ def _read(input_file, options):
 
 def _text(lines) -> str:
   """The page's text (OCRmyPDF's sidecar), one line per text line."""
-  pipeline = importlib.import_module("flax_ocr.predict.pipeline")
-  return "\n".join(pipeline.page_lines([[line.box, (line.text, line.confidence)]
-                                         for line in lines])) + "\n"
+  return "\n".join(page_lines([line.as_result() for line in lines])) + "\n"
 
 
 def _dpi(input_file) -> float:
-  dpi = importlib.import_module("flax_ocr.io.images").image_dpi(input_file)
+  dpi = image_dpi(input_file)
   return dpi or 72.0

@@ -168,8 +168,7 @@ def main(argv=None) -> int:
               ocr.recognizer.lexicon = lexicon_of(path)
             if det and rec:
               lines = ocr.read_lines(image, cls)
-              result, records = [[l.box, (l.text, l.confidence)] for l in lines], \
-                  line_records(lines)
+              result, records = [line.as_result() for line in lines], line_records(lines)
             else:
               result = ocr.ocr(image, det=det, cls=cls, rec=rec)
               records = as_records(result, det, rec)

@@ -57,3 +57,9 @@ def keep_best(quads, scores, overlap: float = 0.5) -> list[int]:
     if all(overlap_of_smaller(polygons[i], polygons[k]) <= overlap for k in near):
       kept.append(int(i))
   return sorted(kept)
+
+
+def bbox(box) -> tuple[int, int, int, int]:
+  """(left, top, right, bottom), whole pixels, around a quadrilateral."""
+  xs, ys = [p[0] for p in box], [p[1] for p in box]
+  return int(min(xs)), int(min(ys)), int(round(max(xs))), int(round(max(ys)))

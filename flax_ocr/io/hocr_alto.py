@@ -9,6 +9,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from importlib import metadata
 
+from flax_ocr.io.geometry import bbox
+
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
@@ -18,12 +20,6 @@ def version() -> str:
     return metadata.version("flax-ocr")
   except metadata.PackageNotFoundError:
     return "unknown"
-
-
-def bbox(box) -> tuple[int, int, int, int]:
-  """(left, top, right, bottom), whole pixels, around a quadrilateral."""
-  xs, ys = [p[0] for p in box], [p[1] for p in box]
-  return int(min(xs)), int(min(ys)), int(round(max(xs))), int(round(max(ys)))
 
 
 def _line_box(line) -> tuple[int, int, int, int]:

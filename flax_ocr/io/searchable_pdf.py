@@ -13,7 +13,7 @@ import tempfile
 
 import cv2
 
-from flax_ocr.io.hocr_alto import bbox
+from flax_ocr.io.geometry import bbox
 from flax_ocr.io.results import write_atomically
 
 UNITS_PER_EM = 1000

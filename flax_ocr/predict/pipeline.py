@@ -162,8 +162,7 @@ class OCR:
     looking at several scales finds some lines more than once: of boxes covering more than
     half of one another, the more confidently read stays; readings less than `SAME_CONFIDENCE`
     apart count as equal, and the earlier (full-size) look's stays."""
-    return [[line.box, (line.text, line.confidence)]
-            for line in self.candidate_lines(image, looks, cls)]
+    return [line.as_result() for line in self.candidate_lines(image, looks, cls)]
 
   def read_boxes(self, image: np.ndarray, quads, cls: bool, rec: bool = True):
     """`ocr`'s result for an image's detected quadrilaterals: put in reading order, cut out,
@@ -171,8 +170,7 @@ class OCR:
     if not rec:
       quads = np.array(quads, np.float32).reshape(-1, 4, 2)
       return [quads[i].tolist() for i in reading_order(quads)]
-    return [[line.box, (line.text, line.confidence)]
-            for _, line in self._read_in_order(image, quads, cls)]
+    return [line.as_result() for _, line in self._read_in_order(image, quads, cls)]
 
   def read_lines(self, image, cls: bool | None = None) -> list[Line]:
     """One image's lines as `ocr` finds them, each with its words and their boxes (documents:

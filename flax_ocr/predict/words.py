@@ -21,6 +21,10 @@ class Line(NamedTuple):
   confidence: float
   words: list[Word]
 
+  def as_result(self) -> list:
+    """The line as `OCR.ocr` gives it: [box, (text, confidence)]."""
+    return [self.box, (self.text, self.confidence)]
+
 
 class CropPlacement(NamedTuple):
   """Where a recognizer input came from: the image quad, the rectified crop's (width, height)

@@ -8,7 +8,8 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from flax_ocr.io.hocr_alto import ALTO_NS, alto, bbox, hocr
+from flax_ocr.io.geometry import bbox
+from flax_ocr.io.hocr_alto import ALTO_NS, alto, hocr
 from flax_ocr.io.images import ImageError
 from flax_ocr.io.pdf import parse_pages, pdf_pages
 from flax_ocr.io.searchable_pdf import SearchablePdf

@@ -17,10 +17,11 @@ from PIL import Image
 
 from flax_ocr import OCR
 from flax_ocr.cli.infer import main
-from flax_ocr.data.text_pages import text_page
 from flax_ocr.data.render import BUILTIN_FONT, fonts_for
+from flax_ocr.data.text_pages import text_page
 from flax_ocr.eval.metrics import page_error_rate
-from flax_ocr.io.hocr_alto import ALTO_NS, bbox
+from flax_ocr.io.geometry import bbox
+from flax_ocr.io.hocr_alto import ALTO_NS
 from flax_ocr.io.images import ImageError
 from flax_ocr.io.searchable_pdf import image_pdf
 from flax_ocr.predict.pipeline import page_lines

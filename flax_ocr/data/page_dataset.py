@@ -1,12 +1,14 @@
 """Synthetic detection pages on disk, and the training examples cut from them.
 
 Rendering a page costs ~90 ms of CPU, more than a training step spends on it, so pages are rendered
-once (`build_pages`, several processes) into `pages.npy` (uint8 [N, S, S, 3], memory-mapped) and
-`quads.npz`; every epoch then scales and crops them afresh (`training_example`).
+once (`build_pages`, in several processes from PAGES_IN_PROCESS pages) into `pages.npy` (uint8
+[N, S, S, 3], memory-mapped) and `quads.npz`; every epoch then scales and crops them afresh
+(`training_example`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -23,6 +25,9 @@ from flax_ocr.data.render import fonts_for
 from flax_ocr.data.tfds_builder import in_part
 
 PAGES, QUADS = "pages.npy", "quads.npz"
+# Fewer pages than this are rendered in this process: a worker's start (imports, the font scan)
+# costs ~6 s.
+PAGES_IN_PROCESS = 100
 RENDERER_OPTIONS = ("style", "clutter", "real_words", "blanks", "feather")
 
 
@@ -61,8 +66,12 @@ def build_pages(folder: str | os.PathLike, count: int, seed: int, size: int, fon
   partial = folder / f"partial-{PAGES}"
   pages = np.lib.format.open_memmap(partial, "w+", np.uint8, (count, size, size, 3))
   quads, page_of = [], []
-  with multiprocessing.get_context("spawn").Pool(workers) as pool:
-    jobs = pool.imap(_render, ((renderer, i) for i in range(count)), chunksize=8)
+  with contextlib.ExitStack() as stack:
+    if workers < 2 or count < PAGES_IN_PROCESS:
+      jobs = map(renderer.sample, range(count))
+    else:
+      pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
+      jobs = pool.imap(_render, ((renderer, i) for i in range(count)), chunksize=8)
     for i, (page, page_quads) in enumerate(tqdm.tqdm(jobs, total=count, desc=f"pages {folder}")):
       pages[i] = page
       quads.append(page_quads)

@@ -54,6 +54,10 @@ class OcrLinesConfig(tfds.core.BuilderConfig):
   workers: int = 2
 
 
+# Below this many lines one process renders them: a worker's start (imports, the font scan)
+# costs ~6 s, and a line ~3 ms.
+RENDERS_IN_PROCESS = 2000
+
 _worker_renderer: LineRenderer | None = None
 
 
@@ -106,7 +110,11 @@ def _init_render_worker(config: OcrLinesConfig):
 
 
 def _render_example(index: int):
-  image, text = _worker_renderer.sample(index)
+  return _rendered_record(_worker_renderer, index)
+
+
+def _rendered_record(renderer: LineRenderer, index: int):
+  image, text = renderer.sample(index)
   ok, png = cv2.imencode(".png", image)
   assert ok
   return {"image": png.tobytes(), "label": text, "height": image.shape[0],
@@ -174,7 +182,10 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
           continue
         yield {"image": data, "label": record.label, "height": image.shape[0],
                               "width": image.shape[1], "source": record.source}
-    if config.render_count:
+    if config.render_count and (config.workers < 2 or config.render_count < RENDERS_IN_PROCESS):
+      renderer = renderer_for(config)
+      yield from (_rendered_record(renderer, i) for i in range(config.render_count))
+    elif config.render_count:
       ctx = multiprocessing.get_context("spawn")
       with ctx.Pool(config.workers, _init_render_worker, (config,)) as pool:
         yield from pool.imap(_render_example, range(config.render_count), chunksize=64)

@@ -8,7 +8,6 @@ them: `WORKDIR/checkpoints/<step>`, `WORKDIR/best/<step>`), importing orbax only
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
@@ -19,10 +18,9 @@ import jax
 import ml_collections
 import numpy as np
 from flax import nnx
-from jax._src.interpreters import partial_eval
 
 from flax_ocr.io.charset import Charset
-from flax_ocr.models.registry import build_model
+from flax_ocr.models.registry import abstract_model, build_model
 
 LATEST, BEST = "checkpoints", "best"
 
@@ -57,36 +55,13 @@ def export_model(directory: str | os.PathLike, model: nnx.Module, meta: dict,
   (directory / "model.json").write_text(json.dumps({**meta, "dtype": dtype}, indent=1))
 
 
-@contextlib.contextmanager
-def _tracer_errors_without_origin():
-  """Building a model under `nnx.eval_shape`, flax reads `getattr(counter, "sharding", None)`
-  from each traced RNG counter; JAX answers with an AttributeError whose message first walks
-  the whole trace so far to say where the tracer came from: quadratic in the layers (half of
-  the 1-1.5 s that PP-OCR's detector and classifier each take to build). Those errors are
-  caught, so while a model is built their messages skip that walk. A JAX without this hook is
-  left as it is."""
-  tracer = getattr(partial_eval, "DynamicJaxprTracer", None)
-  if tracer is None or not hasattr(tracer, "_origin_msg"):
-    yield
-    return
-  original = tracer._origin_msg  # pylint: disable=protected-access
-  tracer._origin_msg = lambda self: ""  # pylint: disable=protected-access
-  try:
-    yield
-  finally:
-    tracer._origin_msg = original  # pylint: disable=protected-access
-
-
 def _model_from_meta(meta: dict, abstract: bool = False):
   """The model `meta` describes, randomly initialised, or with shapes only when `abstract`
   (faster, for weights that are about to be overwritten)."""
   config = ml_collections.ConfigDict(meta["config"])
   charset = Charset(tuple(meta["dictionary"]))
   build = functools.partial(build_model, config, charset.num_classes)
-  if not abstract:
-    return build(), charset, config
-  with _tracer_errors_without_origin():
-    return nnx.eval_shape(build), charset, config
+  return (abstract_model(build) if abstract else build()), charset, config
 
 
 def _load_export(directory: pathlib.Path):

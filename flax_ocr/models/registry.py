@@ -8,7 +8,11 @@ Recognizer classes declare their own facts, read from the class a config names
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 from flax import nnx
+from jax._src.interpreters import partial_eval
 
 from flax_ocr.models.cls import ppocr as cls_ppocr
 from flax_ocr.models.cls.classifier import DirectionClassifier
@@ -44,6 +48,34 @@ def build_model(config, num_classes: int = 0, seed: int = 0) -> nnx.Module:
   if task == "cls":
     return DirectionClassifier(tuple(config.model.widths), rngs=nnx.Rngs(seed))
   return build_crnn(config.model, num_classes, seed=seed)
+
+
+@contextlib.contextmanager
+def _tracer_errors_without_origin():
+  """Building a model under `nnx.eval_shape`, flax reads `getattr(counter, "sharding", None)`
+  from each traced RNG counter; JAX answers with an AttributeError whose message first walks
+  the whole trace so far to say where the tracer came from: quadratic in the layers (half of
+  the 1-1.5 s that PP-OCR's detector and classifier each take to build). Those errors are
+  caught, so while a model is built their messages skip that walk. A JAX without this hook is
+  left as it is."""
+  tracer = getattr(partial_eval, "DynamicJaxprTracer", None)
+  if tracer is None or not hasattr(tracer, "_origin_msg"):
+    yield
+    return
+  original = tracer._origin_msg  # pylint: disable=protected-access
+  tracer._origin_msg = lambda self: ""  # pylint: disable=protected-access
+  try:
+    yield
+  finally:
+    tracer._origin_msg = original  # pylint: disable=protected-access
+
+
+def abstract_model(build: Callable[[], nnx.Module]) -> nnx.Module:
+  """The model `build()` makes, with shapes only (`jax.ShapeDtypeStruct` leaves): nothing is
+  initialised or compiled (initialising compiles one program per weight shape: seconds for a
+  deep backbone). For weights about to be loaded, counting and lowering."""
+  with _tracer_errors_without_origin():
+    return nnx.eval_shape(build)
 
 
 def keep_classes(model: nnx.Module, classes) -> nnx.Module:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import pathlib
 import signal
+import sys
 import threading
 import time
 
@@ -82,9 +83,17 @@ class MetricSums:
 
 
 def summary_writer(folder: pathlib.Path):
-  """TensorBoard event files. tensorboardX is imported here, not at the top of the module: it
-  imports torch wherever torch is installed (1.4 s more for every run with the `.[torch]` extra)."""
-  import tensorboardX  # pylint: disable=import-outside-toplevel
+  """TensorBoard event files. tensorboardX imports torch wherever it is installed, only to accept
+  torch tensors (1.8 s more for every run with the `.[torch]` extra), so torch is hidden from
+  it; it is imported here, not at the top of the module, for that."""
+  hide_torch = "torch" not in sys.modules
+  if hide_torch:
+    sys.modules["torch"] = None  # `import torch` raises ImportError
+  try:
+    import tensorboardX  # pylint: disable=import-outside-toplevel
+  finally:
+    if hide_torch:
+      del sys.modules["torch"]
   return tensorboardX.SummaryWriter(str(folder))
 
 

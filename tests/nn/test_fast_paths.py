@@ -9,6 +9,7 @@ from flax import nnx
 from jax import lax
 
 from flax_ocr.models.rec.crnn import build_crnn as build_model
+from flax_ocr.models.registry import abstract_model
 from flax_ocr.nn import conv as conv_module
 from flax_ocr.nn.conv import conv_matmul_grad, conv_winograd
 from flax_ocr.nn.flops import forward_flops
@@ -137,9 +138,10 @@ def test_whole_model_gradients_agree_between_conv_impls():
 
 
 def model_of(backbone, sequence):
+  """The model's shapes only: counting and lowering need no weights."""
   config = ml_collections.ConfigDict({"backbone": backbone, "sequence": sequence, "height": 32,
                                       "hidden": 128})
-  return build_model(config, 96)
+  return abstract_model(lambda: build_model(config, 96))
 
 
 @pytest.mark.parametrize("backbone,sequence", [("lite", "none"), ("lite", "attention"),
@@ -149,12 +151,12 @@ def test_counted_flops_match_xla_on_models_without_scan(backbone, sequence):
   model = model_of(backbone, sequence)
   ours = forward_flops(model, 32, 128)
   graphdef, state = nnx.split(model)
-  lowered = jax.jit(lambda s, x: nnx.merge(graphdef, s)(x)).lower(state, jnp.zeros((1, 32, 128)))
+  lowered = jax.jit(lambda s, x: nnx.merge(graphdef, s)(x)).lower(
+      state, jax.ShapeDtypeStruct((1, 32, 128), jnp.float32))
   assert lowered.out_info.shape == (1, 32, 96)  # every backbone: one frame per 4 columns
-  compiled = lowered.compile()
-  # XLA leaves out the multiply-adds on the zero padding of 3x3 convs (5-15% here), and
-  # counts cheap elementwise ops again where it copies them into several fusions (pplcnetv4: +5%)
-  assert 0.8 * ours <= compiled.cost_analysis()["flops"] <= 1.06 * ours
+  # XLA's cost analysis of the program as lowered (compiling it adds nothing to the count but
+  # minutes): it leaves out the multiply-adds on the zero padding of 3x3 convs (5-16% here).
+  assert 0.8 * ours <= lowered.cost_analysis()["flops"] <= 1.06 * ours
 
 
 @pytest.mark.parametrize("sequence,gates", [("bilstm", 4), ("gru", 3)])

@@ -32,10 +32,16 @@ def orbax_temporaries(folder: pathlib.Path):
   return [p for p in folder.glob("*") if "tmp" in p.name] if folder.is_dir() else []
 
 
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory, debug_data, compilation_cache):
+  """A run of STEPS that nothing interrupted."""
+  workdir = tmp_path_factory.mktemp("straight")
+  run(train_command(workdir, debug_data, *STEPS), devices=1, cache=compilation_cache)
+  return workdir
+
+
 def test_kill_9_inside_a_checkpoint_write_resumes_from_the_last_complete_one(
-    tmp_path, debug_data, compilation_cache):
-  run(train_command(tmp_path / "straight", debug_data, *STEPS), devices=1,
-      cache=compilation_cache)
+    tmp_path, straight, debug_data, compilation_cache):
   workdir = tmp_path / "killed"
   checkpoints = workdir / "checkpoints"
   hit = False
@@ -55,7 +61,7 @@ def test_kill_9_inside_a_checkpoint_write_resumes_from_the_last_complete_one(
   complete = sorted(int(p.name) for p in checkpoints.iterdir() if p.name.isdigit())
   log = run(train_command(workdir, debug_data, *STEPS), devices=1, cache=compilation_cache)
   assert (f"resumed from step {complete[-1]}" in log if complete else "resumed" not in log)
-  assert_same_params(params_of(workdir), params_of(tmp_path / "straight"), atol=1e-6)
+  assert_same_params(params_of(workdir), params_of(straight), atol=1e-6)
 
 
 def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(
@@ -90,11 +96,10 @@ def test_sigint_and_sigterm_stop_the_run_cleanly_and_say_where_it_resumes(
 
 
 def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(
-    tmp_path, debug_data, compilation_cache):
-  run(train_command(tmp_path / "sized", debug_data, "--config.train.num_steps=6",
-                    "--config.train.checkpoint_every=6"), devices=1, cache=compilation_cache)
-  one = sum(f.stat().st_size for f in (tmp_path / "sized" / "checkpoints").rglob("*")
-            if f.is_file())
+    tmp_path, straight, debug_data, compilation_cache):
+  last = max((p for p in (straight / "checkpoints").iterdir() if p.name.isdigit()),
+             key=lambda p: int(p.name))
+  one = sum(f.stat().st_size for f in last.rglob("*") if f.is_file())
   disk = tmp_path / "small_disk"
   disk.mkdir()
   size_kb = (one * 5 // 2) // 1024 + 64  # room for two checkpoints, not for three
@@ -115,7 +120,7 @@ def test_a_full_disk_is_a_clear_error_and_the_last_checkpoint_still_loads(
 
 
 def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path, compilation_cache):
-  extra = ["--config.data.train.render_count=600"]
+  extra = ["--config.data.train.render_count=1500"]  # rendered in one process: ~5 s
   process = start(tmp_path / "run", tmp_path / "data", *extra)
   deadline = time.time() + 240
   while not list((tmp_path / "data").rglob("incomplete*")):
@@ -128,10 +133,10 @@ def test_a_data_set_build_killed_half_way_is_rebuilt(tmp_path, compilation_cache
             cache=compilation_cache)
   assert "Traceback" not in log
   config = debug.get_config()
-  config.data.train.render_count = 600
+  config.data.train.render_count = 1500
   source = open_dataset("train", config.data.train, Charset.from_file("en"), config.data,
                         tmp_path / "data")
-  assert len(source) == 600
+  assert len(source) == 1500
 
 
 def test_a_corrupt_record_is_counted_named_and_skipped(tmp_path, compilation_cache):

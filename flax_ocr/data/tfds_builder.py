@@ -121,6 +121,17 @@ def _rendered_record(renderer: LineRenderer, index: int):
                  "width": image.shape[1], "source": f"render:{index}"}
 
 
+def _rendered(config: OcrLinesConfig):
+  """The config's rendered lines, in this process below RENDERS_IN_PROCESS, else in workers."""
+  if config.workers < 2 or config.render_count < RENDERS_IN_PROCESS:
+    renderer = renderer_for(config)
+    yield from (_rendered_record(renderer, i) for i in range(config.render_count))
+    return
+  with multiprocessing.get_context("spawn").Pool(config.workers, _init_render_worker,
+                                                 (config,)) as pool:
+    yield from pool.imap(_render_example, range(config.render_count), chunksize=64)
+
+
 class _LocalDatasetInfo(tfds.core.DatasetInfo):
   """Info of a data set built on this machine, never one of tfds' published ones."""
 
@@ -182,13 +193,8 @@ class OcrLines(tfds.core.GeneratorBasedBuilder):
           continue
         yield {"image": data, "label": record.label, "height": image.shape[0],
                               "width": image.shape[1], "source": record.source}
-    if config.render_count and (config.workers < 2 or config.render_count < RENDERS_IN_PROCESS):
-      renderer = renderer_for(config)
-      yield from (_rendered_record(renderer, i) for i in range(config.render_count))
-    elif config.render_count:
-      ctx = multiprocessing.get_context("spawn")
-      with ctx.Pool(config.workers, _init_render_worker, (config,)) as pool:
-        yield from pool.imap(_render_example, range(config.render_count), chunksize=64)
+    if config.render_count:
+      yield from _rendered(config)
     if any(skipped.values()):
       log.warning("%s: skipped %s", config.name, skipped)
 

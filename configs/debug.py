@@ -8,6 +8,7 @@ from configs import crnn_lite
 
 def get_config():
   config = crnn_lite.get_config()
+  config.model.backbone_options = {"scale": 0.25}  # 8-16-32-...-64 channels: 6x faster steps
   config.model.hidden = 32
   config.data.buckets = (128,)  # one training program to compile
   config.data.max_label_length = 24

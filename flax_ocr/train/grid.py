@@ -85,10 +85,12 @@ def run_config(grid, settings: dict, budget: int, out: pathlib.Path):
 
 
 def train_speed(config, model, steps: int = 4) -> float:
-  """Training samples per second on one MEASURE_WIDTH batch, compiled and warm."""
+  """Training samples per second on one MEASURE_WIDTH batch, compiled and warm: the train step
+  the run's loop runs (its moving average included)."""
   tx = make_optimizer(config.train)
   graphdef, state = TrainState.create(model, tx)
-  parallel = DataParallel(config.train.parallel, graphdef, tx)
+  parallel = DataParallel(config.train.parallel, graphdef, tx,
+                          ema_decay=config.train.get("ema_decay", 0.0))
   n, frames = config.train.batch_size * jax.device_count(), MEASURE_WIDTH // 4
   rng = np.random.default_rng(0)
   batch = {"image": rng.uniform(-1, 1, (n, config.model.height, MEASURE_WIDTH)).astype(np.float32),

@@ -16,7 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from flax_ocr.io.images import MAX_PIXELS, ImageError, load_image
+from flax_ocr import OCR, TextRecognizer
+from flax_ocr.cli.eval import main as eval_command
+from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset
+from flax_ocr.io.charset import Charset
+from flax_ocr.io.images import ImageError, MAX_PIXELS, load_image
 from flax_ocr.io.model_files import CheckpointError, load_model
 from tests.conftest import REPO
 from tests.predict.test_pipeline import rendered_page
@@ -140,13 +144,11 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def recognizer():
-  from flax_ocr import TextRecognizer  # pylint: disable=import-outside-toplevel
   return TextRecognizer("flax_ocr_lite")
 
 
 @pytest.fixture(scope="module")
 def ocr():
-  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
   return OCR(use_angle_cls=True, models="flax_ocr_lite")
 
 
@@ -270,11 +272,11 @@ LABEL_FILES = {
 
 @pytest.mark.parametrize("name", list(LABEL_FILES))
 def test_label_files_through_evaluate(name, tmp_path, capsys):
-  from flax_ocr.cli.eval import main  # pylint: disable=import-outside-toplevel
   data, code, message = LABEL_FILES[name]
   folder = write_labels(tmp_path / name, [], data)
   out = tmp_path / "out.json"
-  assert main(["--models", "flax_ocr_lite", "--data", str(folder), "--json", str(out)]) == code
+  assert eval_command(["--models", "flax_ocr_lite", "--data", str(folder),
+                       "--json", str(out)]) == code
   err = capsys.readouterr().err
   if message:
     assert message in err, err
@@ -290,8 +292,6 @@ def test_label_files_through_evaluate(name, tmp_path, capsys):
 def test_label_files_in_the_training_data_path(tmp_path):
   """Every label-file case in one training set: bad lines, unreadable images and (with
   skip_unknown_chars) labels outside the dictionary are counted and skipped, the rest kept."""
-  from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
   data = b"".join(LABEL_FILES[name][0] for name in (
       "utf8_bom", "missing_tab", "empty_label", "too_long", "outside_dictionary", "crlf",
       "invalid_utf8", "missing_image", "duplicates"))
@@ -362,7 +362,6 @@ def test_broken_models_are_refused_with_their_names(tmp_path):
 
 
 def test_rendered_page_still_reads_after_the_hardening():
-  from flax_ocr import OCR  # pylint: disable=import-outside-toplevel
   image, _ = rendered_page()
   float_image = image.astype(np.float64) / 255.0  # what scikit-image hands over
   ocr = OCR(models="flax_ocr_lite")
@@ -370,13 +369,10 @@ def test_rendered_page_still_reads_after_the_hardening():
 
 
 def test_image_files_through_evaluate_and_the_training_data_path(corpus, tmp_path, capsys):
-  from flax_ocr.cli.eval import main  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.tfds_builder import OcrLinesConfig, build_dataset  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.charset import Charset  # pylint: disable=import-outside-toplevel
   labels = tmp_path / "labels.tsv"
   labels.write_text("".join(f"{path}\t{WORD}\n" for path, _ in corpus.values()), "utf-8")
   bad = {name for name, (_, expected) in corpus.items() if expected == "error"}
-  assert main(["--models", "flax_ocr_lite", "--data", str(labels)]) == 1
+  assert eval_command(["--models", "flax_ocr_lite", "--data", str(labels)]) == 1
   summary = capsys.readouterr().err.split("were skipped or unreadable")[1]
   for name in bad:
     assert sum(str(corpus[name][0]) in line for line in summary.splitlines()) == 1, name

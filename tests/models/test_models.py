@@ -25,12 +25,14 @@ def count_params(model):
   return sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
 
 
-def paper_conv_params():
-  """The paper's Table 1, counted by hand: 3x3 convs (bias, or BN scale+shift), last 2x2 conv."""
-  convs = [(1, 64, True), (64, 128, True), (128, 256, True), (256, 256, True),
-           (256, 512, False), (512, 512, False)]
+def paper_conv_params(scale=1.0):
+  """The paper's Table 1, counted by hand: 3x3 convs (bias, or BN scale+shift), last 2x2 conv;
+  every width times `scale`."""
+  s = lambda channels: int(channels * scale)  # pylint: disable=unnecessary-lambda-assignment
+  convs = [(1, s(64), True), (s(64), s(128), True), (s(128), s(256), True),
+           (s(256), s(256), True), (s(256), s(512), False), (s(512), s(512), False)]
   total = sum(9 * i * o + (o if bias else 2 * o) for i, o, bias in convs)
-  return total + 4 * 512 * 512 + 512
+  return total + 4 * s(512) * s(512) + s(512)
 
 
 def bilstm_params(inputs, hidden, layers=2):
@@ -41,15 +43,18 @@ def bilstm_params(inputs, hidden, layers=2):
   return total
 
 
-@pytest.mark.parametrize("backbone,sequence,hidden,expected", [
-    ("vgg", "bilstm", 256, paper_conv_params() + bilstm_params(512, 256) + 512 * 96 + 96),
-    ("vgg", "none", 256, paper_conv_params() + 512 * 96 + 96),
-    ("lite", "bilstm", 128, 2_202_176),
-    ("lite", "none", 128, 1_413_696),
+@pytest.mark.parametrize("backbone,sequence,hidden,expected,options", [
+    ("vgg", "bilstm", 256, paper_conv_params() + bilstm_params(512, 256) + 512 * 96 + 96, {}),
+    ("vgg", "none", 256, paper_conv_params() + 512 * 96 + 96, {}),
+    ("vgg", "none", 256, paper_conv_params(0.25) + 128 * 96 + 96, {"scale": 0.25}),
+    ("lite", "bilstm", 128, 2_202_176, {}),
+    ("lite", "none", 128, 1_413_696, {}),
+    ("lite", "bilstm", 32, 87_288 + bilstm_params(64, 32) + 64 * 96 + 96, {"scale": 0.25}),
 ])
-def test_parameter_counts(backbone, sequence, hidden, expected):
+def test_parameter_counts(backbone, sequence, hidden, expected, options):
   model = abstract_model(lambda: CRNN(backbone=backbone, sequence=sequence, num_classes=96,
-                                      height=32, hidden=hidden, rngs=nnx.Rngs(0)))
+                                      height=32, hidden=hidden, backbone_options=options,
+                                      rngs=nnx.Rngs(0)))
   assert count_params(model) == expected
   if backbone == "vgg" and sequence == "bilstm":
     assert count_params(model) == 8_748_896  # the paper's shape: about 8.7M

@@ -129,7 +129,7 @@ def test_whole_model_gradients_agree_between_conv_impls():
     model.eval()
     models[impl] = nnx.split(model, nnx.Param, ...)
   with jax.enable_x64(True):
-    truth = jax.tree.leaves(gradient(models["xla"], jnp.float64))
+    truth = [np.asarray(t) for t in jax.tree.leaves(gradient(models["xla"], jnp.float64))]
   for impl, parts in models.items():
     for value, exact in zip(jax.tree.leaves(gradient(parts, jnp.float32)), truth):
       scale = np.abs(exact).max()

@@ -5,14 +5,31 @@ import shutil
 import cv2
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
+import optax
 import pytest
+from flax import nnx
 
+from configs import cls_direction, det_db_lite
+from flax_ocr.data.augment import clutter
 from flax_ocr.data.db_targets import db_targets
-from flax_ocr.io.geometry import order_quad, polygon_iou
+from flax_ocr.data.page_dataset import real_word_crops, renderer_options
+from flax_ocr.data.pages import PageRenderer
+from flax_ocr.data.render import LineRenderer, fonts_for
+from flax_ocr.eval.metrics import detection_counts, detection_scores
+from flax_ocr.io.geometry import keep_best, order_quad, polygon_iou
+from flax_ocr.io.images import prepare_line
+from flax_ocr.models.cls.classifier import DirectionClassifier, INPUT_HEIGHT, INPUT_WIDTH
+from flax_ocr.models.det.dbnet import DBNet
 from flax_ocr.nn.layers import without_mesh_axis
+from flax_ocr.predict.crops import page_text, reading_order, rectify
+from flax_ocr.predict.detector import TextDetector
+from flax_ocr.predict.direction import DirectionPredictor
 from flax_ocr.predict.postprocess import boxes_from_prob
 from flax_ocr.train.db_loss import balanced_bce, db_loss
+from flax_ocr.train.loop import train_and_evaluate
+from tests.train.test_runs import assert_same_params, params_of
 
 HEIGHT, WIDTH = 160, 320
 
@@ -106,10 +123,7 @@ def test_db_loss_is_lowest_for_the_target_maps_and_differentiable():
 
 def test_dbnet_maps_have_the_image_size_and_learn_a_page():
   """A few steps on one synthetic page cut the DB loss by more than half."""
-  import optax  # pylint: disable=import-outside-toplevel
-  from flax import nnx  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr.models.det.dbnet import DBNet  # pylint: disable=import-outside-toplevel
 
   quads, _ = known_page()
   maps = db_targets(quads, [False] * len(quads), HEIGHT, WIDTH)
@@ -144,14 +158,12 @@ def test_reading_order_is_lines_top_down_then_left_to_right():
   def box(x, y, w=40, h=12):
     return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
   quads = np.stack([box(100, 52), box(10, 50), box(10, 10), box(60, 12), box(10, 90)])
-  from flax_ocr.predict.crops import page_text, reading_order  # pylint: disable=import-outside-toplevel
   assert reading_order(quads).tolist() == [2, 3, 1, 0, 4]
   assert reading_order(np.zeros((0, 4, 2))).tolist() == []
   assert page_text(quads, ["c", "b", "a", "ab", "d"]) == ["a ab", "b c", "d"]
 
 
 def test_detection_counts_match_one_to_one_at_iou_half():
-  from flax_ocr.eval.metrics import detection_counts, detection_scores  # pylint: disable=import-outside-toplevel
   def box(x, y, w=40, h=10):
     return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
   truth = [box(0, 0), box(0, 50), box(0, 100)]
@@ -167,7 +179,6 @@ def test_detection_counts_match_one_to_one_at_iou_half():
 
 
 def test_of_overlapping_boxes_the_best_scored_stays_in_place():
-  from flax_ocr.io.geometry import keep_best  # pylint: disable=import-outside-toplevel
   def box(x, y, w=40, h=10):
     return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
   quads = [box(0, 0, 200, 40),  # a whole line, found at a smaller scale
@@ -180,7 +191,6 @@ def test_of_overlapping_boxes_the_best_scored_stays_in_place():
 
 
 def test_rectify_undoes_a_rotation_and_turns_vertical_crops():
-  from flax_ocr.predict.crops import rectify  # pylint: disable=import-outside-toplevel
   image = np.zeros((200, 200), np.uint8)
   quad = order_quad(cv2.boxPoints(((100, 100), (120, 30), 20)))
   cv2.fillPoly(image, [np.round(quad).astype(np.int32)], 255)
@@ -193,12 +203,7 @@ def test_rectify_undoes_a_rotation_and_turns_vertical_crops():
 
 def test_direction_classifier_learns_flipped_crops():
   """Rendered lines and the same lines turned 180 degrees: the classifier fits them."""
-  import optax  # pylint: disable=import-outside-toplevel
-  from flax import nnx  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr.data.render import LineRenderer, fonts_for  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.images import prepare_line  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.cls.classifier import INPUT_HEIGHT, INPUT_WIDTH, DirectionClassifier  # pylint: disable=import-outside-toplevel
 
   renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False)
   lines = [renderer.sample(i)[0] for i in range(24)]
@@ -231,11 +236,6 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
   """The one trainer, on 4 fake devices, for the two new tasks: pages built and cropped,
   the DB and direction objectives, their evaluations, exact resumption, checkpoints the
   inference classes load."""
-  from configs import cls_direction, det_db_lite  # pylint: disable=import-outside-toplevel
-  from flax_ocr.predict.detector import TextDetector  # pylint: disable=import-outside-toplevel
-  from flax_ocr.predict.direction import DirectionPredictor  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.loop import train_and_evaluate  # pylint: disable=import-outside-toplevel
-  from tests.train.test_runs import assert_same_params, params_of  # pylint: disable=import-outside-toplevel
 
   det = det_db_lite.get_config()
   det.model.widths, det.model.inner = (8, 8, 16, 16), 16
@@ -270,9 +270,6 @@ def test_trainer_runs_detection_and_direction_tasks_data_parallel(tmp_path):
 def test_scene_pages_hold_small_text_and_textless_clutter():
   """Scene pages: every kind of clutter draws a real pattern; the pages keep their quads on
   drawn text (ink inside each quad), include text under 14 px, and differ from the page style."""
-  from flax_ocr.data.augment import clutter  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.pages import PageRenderer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
 
   masks = [clutter(np.random.default_rng(seed), 120, 160) for seed in range(40)]
   assert all(m.shape == (120, 160) and 0.02 < m.mean() < 0.9 for m in masks)
@@ -294,9 +291,6 @@ def test_scene_pages_hold_small_text_and_textless_clutter():
 
 
 def test_real_word_crops_are_pasted_as_text_and_held_out_crops_never(tmp_path):
-  from flax_ocr.data.page_dataset import real_word_crops  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.pages import PageRenderer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
 
   lines = []
   for i in range(40):
@@ -323,11 +317,7 @@ def test_real_word_crops_are_pasted_as_text_and_held_out_crops_never(tmp_path):
 
 
 def test_pasted_edges_fade_in_when_feathered(tmp_path):
-  import ml_collections  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr.data.page_dataset import renderer_options  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.pages import PageRenderer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.render import fonts_for  # pylint: disable=import-outside-toplevel
 
   crop = np.zeros((40, 120, 3), np.uint8)
   crop[..., 2] = 255

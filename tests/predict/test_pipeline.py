@@ -2,20 +2,27 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image, ImageDraw
 
-from flax_ocr import OCR
-from flax_ocr.predict import predictor
-from flax_ocr.predict.recognizer import TextRecognizer
+from flax_ocr import DirectionPredictor, OCR, TextDetector
+from flax_ocr.cli.eval import main as eval_command
+from flax_ocr.data import augment
+from flax_ocr.data.pages import PageRenderer
 from flax_ocr.data.render import BUILTIN_FONT, LineRenderer, fonts_for, load_font
 from flax_ocr.eval.metrics import edit_distance, page_error_rate
+from flax_ocr.eval.pages import evaluate_detection
 from flax_ocr.io.geometry import polygon_iou
+from flax_ocr.predict import predictor
+from flax_ocr.predict.pipeline import page_lines
+from flax_ocr.predict.recognizer import TextRecognizer
 from tests.conftest import REPO
 from tests.predict.test_shipped_model import one_font_per_family
 
@@ -109,7 +116,6 @@ def test_upside_down_page_is_turned_by_the_classifier(ocr, page):
 
 
 def test_shipped_direction_classifier_on_held_out_lines():
-  from flax_ocr import DirectionPredictor  # pylint: disable=import-outside-toplevel
   renderer = LineRenderer(fonts_for("heldout"), seed=21)
   lines = [renderer.sample(i)[0] for i in range(100)]
   flipped = [np.ascontiguousarray(np.rot90(line, 2)) for line in lines]
@@ -121,9 +127,6 @@ def test_shipped_direction_classifier_on_held_out_lines():
 
 
 def test_shipped_detector_on_held_out_synthetic_pages():
-  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
-  from flax_ocr.data.pages import PageRenderer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.eval.pages import evaluate_detection  # pylint: disable=import-outside-toplevel
   renderer = PageRenderer(fonts_for("heldout"), seed=31)
   scores = evaluate_detection(TextDetector("flax_ocr_lite"), (renderer.sample(i) for i in range(12)))
   assert scores["hmean"] >= 0.8, scores
@@ -133,7 +136,6 @@ def words_on_a_photograph(words, line_height: int, origins, trial: int):
   """(BGR image 768 x 1024, true quads): `words` drawn dark on a lightened photograph at
   `origins`, in a held-out font family whose line height (ascent + descent, as the training
   quads measure it) is at most `line_height` px."""
-  from flax_ocr.data import augment  # pylint: disable=import-outside-toplevel
   fonts = one_font_per_family(fonts_for("heldout"))
   if fonts == [BUILTIN_FONT]:
     pytest.skip("no system fonts installed (scripts/install_fonts.sh)")
@@ -161,7 +163,6 @@ def best_ious(detector, image, quads) -> list[float]:
 def test_ten_pixel_words_on_photographs_are_found():
   """Words 10 px high on photographs at 768 x 1024, where the detector does not scale the
   image."""
-  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
   words = ("EXIT", "Bakery", "OPEN", "Station", "PARKING", "Coffee", "Hotel", "SALE",
            "Pharmacy", "Taxi", "MARKET", "Books")
   origins = [(60 + 300 * (i % 3), 80 + 150 * (i // 3)) for i in range(len(words))]
@@ -177,7 +178,6 @@ def test_ten_pixel_words_on_photographs_are_found():
 def test_large_words_on_photographs_are_found():
   """Words 120 px high, as shop signs are: the full-size pass alone found 10 of these 16 (the
   network sees too little of each letter); with the second look at 0.6 of the size, all."""
-  from flax_ocr import TextDetector  # pylint: disable=import-outside-toplevel
   detector = TextDetector("flax_ocr_lite")
   assert detector.resize.scales == (1.0, 0.6)
   ious = []
@@ -188,9 +188,7 @@ def test_large_words_on_photographs_are_found():
 
 
 def test_every_line_of_the_skimage_book_page_is_read(ocr):
-  import skimage.data  # pylint: disable=import-outside-toplevel
 
-  from flax_ocr.predict.pipeline import page_lines  # pylint: disable=import-outside-toplevel
   truth = (REPO / "benchmarks" / "skimage_page.gt.txt").read_text().splitlines()
   result = ocr.ocr(skimage.data.page())
   lines = page_lines(result)
@@ -232,7 +230,6 @@ def test_textures_without_text_read_as_nothing(ocr):
 
 
 def test_drop_score_is_the_recognizers_own_unless_given(tmp_path):
-  import shutil  # pylint: disable=import-outside-toplevel
 
   shipped = REPO / "flax_ocr" / "weights" / "rec_en_crnn_lite"
   for setting, expected in ((0.3, 0.3), (None, 0.5)):
@@ -270,12 +267,11 @@ def test_infer_cli_prints_json_draws_and_reports_corrupt_files(tmp_path):
 
 
 def test_evaluate_pages_scores_a_folder(tmp_path, page):
-  from flax_ocr.cli.eval import main  # pylint: disable=import-outside-toplevel
   image, _ = page
   cv2.imwrite(str(tmp_path / "doc.png"), image)
   (tmp_path / "doc.gt.txt").write_text("\n".join(LINES) + "\n")
   cv2.imwrite(str(tmp_path / "no_truth.png"), image)  # no .gt.txt: not scored
-  assert main(["--models", "flax_ocr_lite", "--pages", str(tmp_path), "--json",
+  assert eval_command(["--models", "flax_ocr_lite", "--pages", str(tmp_path), "--json",
                str(tmp_path / "m.json")]) == 0
   report = json.loads((tmp_path / "m.json").read_text())
   assert [row["image"] for row in report["pages"]] == ["doc.png"]
@@ -313,7 +309,7 @@ print(json.dumps({"lines": len(lines), **counts}))
 def test_a_second_process_loads_every_program_from_the_compilation_cache(tmp_path):
   env = {**os.environ, "FLAX_OCR_JAX_CACHE": str(tmp_path / "cache")}
   runs = [json.loads(subprocess.run(
-      [sys.executable, "-c", COUNT_COMPILES, str(REPO / "samples/photo.jpg")], env=env,
+      [sys.executable, "-c", COUNT_COMPILES, str(REPO / "samples/line.png")], env=env,
       cwd=REPO, check=True, capture_output=True, text=True, timeout=600).stdout.splitlines()[-1])
       for _ in range(2)]
   assert runs[0]["lines"] == runs[1]["lines"] > 0

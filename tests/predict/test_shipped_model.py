@@ -69,7 +69,7 @@ def test_lines_read_at_finer_widths_read_as_at_the_trained_widths():
   """`finer_widths=True` pads a line to the next of finer widths than the model was trained at
   (less compute for a short line read alone); the shipped CRNN ignores padded frames, so it
   reads the same text with about the same confidence as at the trained widths."""
-  fonts = one_font_per_family(fonts_for("heldout"))
+  fonts = one_font_per_family(fonts_for("heldout"))[:3]  # a program per width and batch size
   words = PHRASES + ("OPEN", "Tea", "42", "EXIT", "Bakery", "Station Road")
   lines = [render_plain(text, font, 24) for font in fonts for text in words]
   trained = TextRecognizer("flax_ocr_lite")

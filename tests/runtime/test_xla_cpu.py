@@ -35,13 +35,13 @@ def model_arrays(name: str, shape, float64: bool = False) -> dict:
       lambda a: jnp.asarray(a, dtype) if jnp.asarray(a).dtype == jnp.float32 else a, tree)
   model, _, _ = checkpoint.load_model(REPO / "flax_ocr/weights" / name)
   x = np.random.default_rng(0).uniform(-1, 1, shape).astype(dtype)
-  graphdef, state = nnx.split(model)
-  outputs = jax.jit(lambda s: nnx.merge(graphdef, s)(x))(cast(state))
-  arrays = {f"{name}/eval{k}": np.asarray(y) for k, y in enumerate(jax.tree.leaves(outputs))}
   graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-  def loss(p):
-    return sum((y ** 2).mean() for y in jax.tree.leaves(nnx.merge(graphdef, p, cast(rest))(x)))
-  for path, grad in jax.tree_util.tree_leaves_with_path(jax.jit(jax.grad(loss))(cast(params))):
+  def loss(p):  # the outputs ride along: one program computes both
+    outputs = jax.tree.leaves(nnx.merge(graphdef, p, cast(rest))(x))
+    return sum((y ** 2).mean() for y in outputs), outputs
+  outputs, grads = jax.jit(jax.grad(loss, has_aux=True))(cast(params))[::-1]
+  arrays = {f"{name}/eval{k}": np.asarray(y) for k, y in enumerate(outputs)}
+  for path, grad in jax.tree_util.tree_leaves_with_path(grads):
     arrays[f"{name}/grad{jax.tree_util.keystr(path)}"] = np.asarray(grad)
   return arrays
 

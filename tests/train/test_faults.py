@@ -150,7 +150,8 @@ def test_a_corrupt_record_is_counted_named_and_skipped(tmp_path, compilation_cac
     lines.append(f"w{i}.png\tw{i}\n")
   (labels / "w12.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage in the middle")
   (labels / "labels.tsv").write_text("".join(lines))
-  log = run(train_command(tmp_path / "run", tmp_path / "data", "--config.train.num_steps=6",
+  # STEPS: the same train step program as the straight run's, loaded from the cache
+  log = run(train_command(tmp_path / "run", tmp_path / "data", *STEPS,
                           "--config.data.train.render_count=0",
                           f"--config.data.train.label_files=('{labels}',)"), devices=1,
             cache=compilation_cache)

@@ -99,19 +99,26 @@ class ConvStack(nnx.Module):
                            for conv in self.convs])
 
 
-def vgg(height: int, **kwargs) -> ConvStack:
-  """The paper's 64-128-256-256-512-512-512 stack, batch norm on the 5th and 6th convs."""
-  return ConvStack(PAPER_LAYERS, 512, height, **kwargs)
+def _scaled(channels: int, scale: float) -> int:
+  return max(1, round(channels * scale))
 
 
-def lite(height: int, **kwargs) -> ConvStack:
-  """The same shape at half the width (32-64-128-128-256-256-256), batch norm on every conv
-  (which lets the BiLSTM above it learn several times faster than with the paper's layout).
+def vgg(height: int, scale: float = 1.0, **kwargs) -> ConvStack:
+  """The paper's 64-128-256-256-512-512-512 stack, batch norm on the 5th and 6th convs; every
+  width times `scale`."""
+  layers = [(_scaled(channels, scale), norm, pool) for channels, norm, pool in PAPER_LAYERS]
+  return ConvStack(layers, _scaled(512, scale), height, **kwargs)
+
+
+def lite(height: int, scale: float = 1.0, **kwargs) -> ConvStack:
+  """The same shape at half the width (32-64-128-128-256-256-256; times `scale`), batch norm
+  on every conv (which lets the BiLSTM above it learn several times faster than with the
+  paper's layout).
 
   About 1.4M parameters: dense 3x3 convs run far better on CPUs than depthwise ones.
   """
-  layers = [(channels // 2, True, pool) for channels, _, pool in PAPER_LAYERS]
-  return ConvStack(layers, 256, height, collapse_norm=True, **kwargs)
+  layers = [(_scaled(channels // 2, scale), True, pool) for channels, _, pool in PAPER_LAYERS]
+  return ConvStack(layers, _scaled(256, scale), height, collapse_norm=True, **kwargs)
 
 
 class ResidualBlock(nnx.Module):

@@ -16,13 +16,14 @@ class CRNN(nnx.Module):
   decodes_padding = False  # padded frames are masked out of decoding and the CTC loss
 
   def __init__(self, *, backbone: str, sequence: str, num_classes: int, height: int,
-               hidden: int = 256, conv_impl: str = "auto", sequence_options=None,
-               rngs: nnx.Rngs, dtype=None):
+               hidden: int = 256, conv_impl: str = "auto", backbone_options=None,
+               sequence_options=None, rngs: nnx.Rngs, dtype=None):
     if backbone not in BACKBONES:
       raise ValueError(f"unknown backbone {backbone!r}; choose from {sorted(BACKBONES)}")
     if sequence not in SEQUENCE_MODELS:
       raise ValueError(f"unknown sequence model {sequence!r}; choose from {sorted(SEQUENCE_MODELS)}")
-    self.backbone = BACKBONES[backbone](height, conv_impl=conv_impl, rngs=rngs, dtype=dtype)
+    self.backbone = BACKBONES[backbone](height, conv_impl=conv_impl, rngs=rngs, dtype=dtype,
+                                        **(backbone_options or {}))
     self.sequence = SEQUENCE_MODELS[sequence](self.backbone.out_channels, hidden=hidden,
                                               rngs=rngs, dtype=dtype, **(sequence_options or {}))
     self.head = nnx.Linear(self.sequence.out_features, num_classes, dtype=dtype, rngs=rngs)
@@ -39,6 +40,7 @@ def build_crnn(model_config, num_classes: int, seed: int = 0) -> CRNN:
               num_classes=num_classes, height=model_config.height,
               hidden=model_config.get("hidden", 256),
               conv_impl=model_config.get("conv_impl", "auto"),
+              backbone_options=dict(model_config.get("backbone_options", {})),
               sequence_options=dict(model_config.get("sequence_options", {})),
               rngs=nnx.Rngs(seed),
               dtype=None if model_config.get("dtype", "float32") == "float32"

@@ -16,6 +16,15 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+# pylint: disable=wrong-import-position
+from flax_ocr.eval.recognition import evaluate, folder_samples  # noqa: E402
+from flax_ocr.io.model_files import load_model  # noqa: E402
+from flax_ocr.models.registry import build_model  # noqa: E402
+from flax_ocr.predict.recognizer import TextRecognizer  # noqa: E402
+from flax_ocr.train.checkpoints import warm_start  # noqa: E402
+from flax_ocr.train.grid import inference_ms, train_speed  # noqa: E402
+# pylint: enable=wrong-import-position
+
 DTYPES = ("float32", "bfloat16")
 
 
@@ -24,12 +33,6 @@ def main():
   parser.add_argument("--model", default=str(REPO / "flax_ocr/weights/rec_en_crnn_lite"))
   parser.add_argument("--benchmark", nargs="*", default=())
   args = parser.parse_args()
-  from flax_ocr.eval.recognition import evaluate, folder_samples  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.model_files import load_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.checkpoints import warm_start  # pylint: disable=import-outside-toplevel
-  from flax_ocr.models.registry import build_model  # pylint: disable=import-outside-toplevel
-  from flax_ocr.predict.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
-  from flax_ocr.train.grid import inference_ms, train_speed  # pylint: disable=import-outside-toplevel
 
   rows = []
   for dtype in DTYPES:

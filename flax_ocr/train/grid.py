@@ -37,6 +37,7 @@ from flax_ocr.predict.recognizer import TextRecognizer
 from flax_ocr.train.loop import train_and_evaluate
 from flax_ocr.train.state import TrainState, make_optimizer
 from flax_ocr.train.step import DataParallel
+from flax_ocr.train.tasks import recognition_objective
 
 log = logging.getLogger(__name__)
 MEASURE_WIDTH = 128  # lines are measured at 32 x 128 (DTRB: 32 x 100)
@@ -86,11 +87,11 @@ def run_config(grid, settings: dict, budget: int, out: pathlib.Path):
 
 def train_speed(config, model, steps: int = 4) -> float:
   """Training samples per second on one MEASURE_WIDTH batch, compiled and warm: the train step
-  the run's loop runs (its moving average included)."""
+  the run's loop runs (its objective and moving average)."""
   tx = make_optimizer(config.train)
   graphdef, state = TrainState.create(model, tx)
-  parallel = DataParallel(config.train.parallel, graphdef, tx,
-                          ema_decay=config.train.get("ema_decay", 0.0))
+  parallel = DataParallel.for_config(config.train, graphdef, tx,
+                                     objective=recognition_objective(config))
   n, frames = config.train.batch_size * jax.device_count(), MEASURE_WIDTH // 4
   rng = np.random.default_rng(0)
   batch = {"image": rng.uniform(-1, 1, (n, config.model.height, MEASURE_WIDTH)).astype(np.float32),

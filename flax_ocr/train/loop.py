@@ -114,8 +114,7 @@ def train_and_evaluate(config, workdir: str | pathlib.Path) -> dict[str, float]:
     log.info("resumed from step %d", int(state.step))
   start_step, num_steps = int(state.step), config.train.num_steps
 
-  parallel = DataParallel(config.train.parallel, graphdef, tx, objective=task.objective,
-                          ema_decay=config.train.get("ema_decay", 0.0))
+  parallel = DataParallel.for_config(config.train, graphdef, tx, objective=task.objective)
   global_batch = config.train.batch_size * jax.device_count()
   batches = task.batches(start_step, num_steps, global_batch)
   meta = metadata(config, getattr(task, "charset", None))

@@ -102,6 +102,12 @@ class DataParallel:
                                          out_specs=(P(), P()), check_vma=False),
                            donate_argnums=0)
 
+  @classmethod
+  def for_config(cls, train_config, graphdef, tx, objective=ctc_objective):
+    """The step a config's `train` section asks for: its parallel mode and weight EMA."""
+    return cls(train_config.parallel, graphdef, tx, objective=objective,
+               ema_decay=train_config.get("ema_decay", 0.0))
+
   def replicate(self, tree):
     """Host arrays (the same on every process) -> a copy on every device."""
     if self.mode == "pmap":

@@ -57,6 +57,12 @@ def host_indices(seed: int, step: int, count: int, global_batch: int) -> tuple:
   return host_rows(indices, jax.process_index(), jax.process_count()), rng
 
 
+def recognition_objective(config):
+  """CTC, with the label smoothing the config asks for."""
+  return functools.partial(ctc_objective,
+                           label_smoothing=config.train.get("ctc_label_smoothing", 0.0))
+
+
 class LineDatasets:
   """The line data sets a config names (rendered lines, label files, LMDB folders): the
   training sources, each with its batch weight, and the evaluation set."""
@@ -82,8 +88,7 @@ class RecognitionTask(LineDatasets):
 
   @property
   def objective(self):
-    return functools.partial(ctc_objective,
-                             label_smoothing=self.config.train.get("ctc_label_smoothing", 0.0))
+    return recognition_objective(self.config)
 
   def build_model(self):
     return warm_started(build_model(self.config, self.charset.num_classes,

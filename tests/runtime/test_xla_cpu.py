@@ -7,9 +7,14 @@ import pathlib
 import subprocess
 import sys
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 
+from flax_ocr.io.model_files import load_model
+from flax_ocr.predict.recognizer import TextRecognizer
 from flax_ocr.runtime import xla_cpu
 from tests.conftest import REPO
 
@@ -25,15 +30,10 @@ def model_arrays(name: str, shape, float64: bool = False) -> dict:
   in float32 or (parameters and input cast) in float64. Batch norm uses its running statistics:
   with the batch statistics of two noise images the first layers' gradients are so
   ill-conditioned that float32 itself lands far from float64."""
-  import jax  # pylint: disable=import-outside-toplevel
-  import jax.numpy as jnp  # pylint: disable=import-outside-toplevel
-  from flax import nnx  # pylint: disable=import-outside-toplevel
-
-  from flax_ocr.io import model_files as checkpoint  # pylint: disable=import-outside-toplevel
   dtype = np.float64 if float64 else np.float32
   cast = lambda tree: jax.tree.map(  # pylint: disable=unnecessary-lambda-assignment
       lambda a: jnp.asarray(a, dtype) if jnp.asarray(a).dtype == jnp.float32 else a, tree)
-  model, _, _ = checkpoint.load_model(REPO / "flax_ocr/weights" / name)
+  model, _, _ = load_model(REPO / "flax_ocr/weights" / name)
   x = np.random.default_rng(0).uniform(-1, 1, shape).astype(dtype)
   graphdef, params, rest = nnx.split(model, nnx.Param, ...)
   def loss(p):  # the outputs ride along: one program computes both
@@ -49,9 +49,6 @@ def model_arrays(name: str, shape, float64: bool = False) -> dict:
 def dump(out: str, float64: bool = False) -> None:
   """Run in a subprocess: every shipped model's arrays and the recognizer's reading of the
   sample line, to `out`.npz / .json; with `float64`, the same arrays in float64 too."""
-  import jax  # pylint: disable=import-outside-toplevel
-
-  from flax_ocr.predict.recognizer import TextRecognizer  # pylint: disable=import-outside-toplevel
   arrays = {}
   for name, shape in SHIPPED.items():
     arrays.update(model_arrays(name, shape))

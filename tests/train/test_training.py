@@ -15,6 +15,7 @@ from flax_ocr.data.render import LineRenderer, fonts_for
 from flax_ocr.data.text import TextSampler
 from flax_ocr.io.model_files import export_model, load_model, metadata
 from flax_ocr.models.registry import build_model
+from flax_ocr.predict.recognizer import TextRecognizer
 from flax_ocr.train.checkpoints import Checkpoints
 from flax_ocr.train.loop import train_and_evaluate
 from flax_ocr.train.state import TrainState, make_optimizer
@@ -99,7 +100,6 @@ def test_evaluate_command_scores_a_label_folder(trained, tmp_path):
 
 def test_exported_model_reads_like_the_checkpoint(trained, tmp_path):
   workdir, _ = trained
-  from flax_ocr.predict.recognizer import TextRecognizer
   model, charset, config = load_model(workdir)
   export_model(tmp_path / "export", model, metadata(config, charset))
   renderer = LineRenderer(fonts_for("train"), seed=5, distortions=False, sampler=TextSampler(5))
@@ -109,8 +109,8 @@ def test_exported_model_reads_like_the_checkpoint(trained, tmp_path):
 
 
 def test_shipped_model_loads_offline_with_no_arguments():
-  from flax_ocr import TextRecognizer
-  [(text, confidence)] = TextRecognizer("flax_ocr_lite").recognize([str(REPO / "samples" / "line.png")])
+  line = str(REPO / "samples" / "line.png")
+  [(text, confidence)] = TextRecognizer("flax_ocr_lite").recognize([line])
   assert text and 0.0 < confidence <= 1.0
 
 

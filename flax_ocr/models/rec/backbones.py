@@ -44,6 +44,11 @@ PAPER_LAYERS = (
 POOLS = {"2x2": (2, 2), "2x1": (2, 1)}  # (height, width) windows, stride = window
 
 
+def _scaled(channels: int, scale: float) -> int:
+  """A layer's width times a backbone's `scale`."""
+  return max(1, int(channels * scale))
+
+
 class ConvStack(nnx.Module):
   """The CRNN paper's conv stack (Shi et al. 2015, Table 1) with configurable widths.
 
@@ -97,10 +102,6 @@ class ConvStack(nnx.Module):
     self.collapse_norm = None
     self.convs = nnx.List([WinogradConv(conv) if winograd_pays_for_reading(conv) else conv
                            for conv in self.convs])
-
-
-def _scaled(channels: int, scale: float) -> int:
-  return max(1, round(channels * scale))
 
 
 def vgg(height: int, scale: float = 1.0, **kwargs) -> ConvStack:
@@ -162,13 +163,13 @@ class ResNetStack(nnx.Module):
                              rngs=rngs)
     stem, cin = [], 1
     for width in RESNET_STEM:
-      width = int(width * scale)
+      width = _scaled(width, scale)
       stem.append((conv(cin, width), norm(width)))
       cin = width
     self.stem = nnx.List([nnx.List(pair) for pair in stem])
     stages, pools = [], []
     for count, width, pool in RESNET_STAGES:
-      width = int(width * scale)
+      width = _scaled(width, scale)
       units = [ResidualBlock(cin if i == 0 else width, width, conv_fn, rngs=rngs, dtype=dtype)
                for i in range(count)]
       stages.append(nnx.List(units + [conv(width, width), norm(width)]))

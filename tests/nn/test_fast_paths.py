@@ -13,7 +13,7 @@ from flax_ocr.models.registry import abstract_model
 from flax_ocr.nn import conv as conv_module
 from flax_ocr.nn.conv import conv_matmul_grad, conv_winograd
 from flax_ocr.nn.flops import forward_flops
-from flax_ocr.nn.layers import max_pool
+from flax_ocr.nn.layers import fusion_boundary, max_pool
 from flax_ocr.predict.predictor import batch_sizes
 
 LAYOUT = ("NHWC", "HWIO", "NHWC")
@@ -172,3 +172,17 @@ def test_recurrent_flops_count_every_frame(sequence, gates):
                                         (100, [64, 32, 4]), (129, [64, 64, 1])])
 def test_recognizer_batches_split_without_padding(n, expected):
   assert batch_sizes(n, 64) == expected
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+def test_fusion_boundary_changes_no_bit_and_no_gradient(dtype):
+  """The boundary that keeps depthwise convs and squeeze-excites out of YNNPACK's matmul
+  fusions is the identity: every bit of every value (subnormals, zeros of both signs,
+  infinities) and its gradient."""
+  rng = np.random.default_rng(0)
+  special = [np.inf, -np.inf, 0.0, -0.0, float(jnp.finfo(dtype).smallest_subnormal)]
+  x = jnp.asarray(np.concatenate([rng.standard_normal(1000) * 1e3, special]), dtype)
+  assert np.asarray(jax.jit(fusion_boundary)(x)).tobytes() == np.asarray(x).tobytes()
+  weights = jnp.asarray(rng.standard_normal(x.shape), dtype)
+  gradient = jax.jit(jax.grad(lambda v: jnp.sum(fusion_boundary(v) * weights)))(x)
+  assert np.asarray(gradient).tobytes() == np.asarray(weights).tobytes()

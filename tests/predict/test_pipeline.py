@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import cv2
+import jax
 import numpy as np
 import pytest
 import skimage.data
@@ -280,16 +281,18 @@ def test_evaluate_pages_scores_a_folder(tmp_path, page):
 
 def test_no_call_compiles_after_warmup():
   """Every batch size the binary split makes, at every bucket width, is compiled by warmup()."""
-  _predict = predictor._apply  # pylint: disable=protected-access
   recognizer = TextRecognizer("flax_ocr_lite", batch_size=4)
+  # the weights sit on the device: host arrays would be copied into every call
+  assert all(isinstance(leaf, jax.Array) for leaf in jax.tree.leaves(recognizer.state))
   recognizer.warmup()
-  compiled = _predict._cache_size()  # pylint: disable=protected-access
+  compiled = recognizer.compiled_count()
+  assert compiled == len(recognizer.buckets) * len(predictor.call_sizes(4))
   rng = np.random.default_rng(0)
   for count in (1, 3, 7, 10):
     lines = [rng.integers(0, 255, (32, int(rng.integers(20, 500))), np.uint8)
              for _ in range(count)]
     assert len(recognizer.recognize(lines)) == count
-  assert _predict._cache_size() == compiled  # pylint: disable=protected-access
+  assert recognizer.compiled_count() == compiled
 
 
 COUNT_COMPILES = """

@@ -121,7 +121,8 @@ def main(argv=None):
   parser.add_argument("--models", help="model family: ppocrv6_small (the default), "
                       "ppocrv6_tiny, flax_ocr_lite or a folder with det/, rec/, cls/")
   parser.add_argument("--json", help="write metrics and predictions here")
-  parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--batch_size", type=int, default=None,
+                      help="lines per call (default: the model's own, 4 for PP-OCRv6, 64 for a CRNN)")
   add_decoding_arguments(parser)
   args = parser.parse_args(argv)
   if args.pages:

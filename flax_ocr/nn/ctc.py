@@ -74,12 +74,21 @@ class Decoded(NamedTuple):
   frames: jax.Array
 
 
+def most_probable(logits):
+  """Per frame, the most probable class (the first of equals, as argmax) and its probability,
+  in plain reductions: XLA's CPU argmax, a two-operand reduce, took 7 of PP-OCRv6 small's 74 ms
+  for 4 lines (40 frames x 18,710 classes each)."""
+  logits = logits.astype(jnp.float32)
+  top = jnp.max(logits, axis=-1, keepdims=True)
+  classes = jnp.arange(logits.shape[-1], dtype=jnp.int32)
+  best = jnp.min(jnp.where(logits == top, classes, logits.shape[-1]), axis=-1)
+  return best, 1.0 / jnp.sum(jnp.exp(logits - top), axis=-1)
+
+
 def greedy_decode(logits, logit_paddings=None) -> Decoded:
   """Best path per frame, repeats merged, blanks removed; batched, no loops, jit-friendly."""
   batch, frames, _ = logits.shape
-  probs = jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
-  best = jnp.argmax(probs, axis=-1)
-  best_prob = jnp.max(probs, axis=-1)
+  best, best_prob = most_probable(logits)
   previous = jnp.pad(best, ((0, 0), (1, 0)), constant_values=BLANK)[:, :-1]
   keep = (best != BLANK) & (best != previous)
   if logit_paddings is not None:

